@@ -1,0 +1,1 @@
+"""Pure optimisation and analysis engines: plain objects in, plain objects out."""
