@@ -11,6 +11,11 @@ Western Electric rules (one side at a time): 1) one point beyond 3 sigma; 2) 2 o
 consecutive beyond 2 sigma; 3) 4 of 5 consecutive beyond 1 sigma; 4) 8 consecutive on one
 side of the centre line. The CUSUM accumulates ``z_i - k`` (upper) and ``-z_i - k``
 (lower), alarms above ``h`` and restarts at zero after an alarm.
+
+False alarms are part of the method: the four WE rules together have an in-control
+average run length of roughly 90 points, and binomial skew at small ``n p0`` makes the
+3-sigma limit fire more often than the normal 0.27%. The defaults ``k = 0.5``, ``h = 5``
+give the CUSUM an in-control run length of several hundred batches per side.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ class ChartParams:
     target: float | None = None
     baseline: int | None = None
     k: float = 0.5
-    h: float = 4.0
+    h: float = 5.0
 
     def __post_init__(self) -> None:
         if self.target is not None and not 0.0 < self.target < 1.0:
