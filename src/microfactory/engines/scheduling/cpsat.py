@@ -52,6 +52,7 @@ class _Model:
         self.per_machine: list[list[tuple[int, int]]] = [[] for _ in cp.machines]
         self.staff_lit: dict[int, dict[int, cp_model.IntVar]] = {}
         self.wlen: dict[int, cp_model.IntVar] = {}
+        self.wend: dict[int, cp_model.IntVar] = {}
         self.keys: set[str | None] = {t.key for t in cp.tasks}
         self.max_su: dict[tuple[int, str | None], int] = {}
         self.arcs: dict[tuple[int, int, int], cp_model.IntVar] = {}
@@ -175,11 +176,12 @@ class _Model:
         self.m.add_exactly_one(lits.values())
         self.staff_lit[t] = lits
         self.wlen[t] = wlen
+        self.wend[t] = self.m.new_int_var(0, 2 * self.h, f"we{t}")
+        self.m.add(self.wend[t] == self.start[t] + wlen)
 
     def worker_constraints(self) -> None:
         for w, staff in enumerate(self.cp.staff):
-            ivs = [self.m.new_optional_interval_var(self.start[t], self.wlen[t], self.start[t] + self.wlen[t],
-                                                    lits[w], f"wi{t}_{w}")
+            ivs = [self.m.new_optional_interval_var(self.start[t], self.wlen[t], self.wend[t], lits[w], f"wi{t}_{w}")
                    for t, lits in self.staff_lit.items() if w in lits]
             if not ivs:
                 continue
@@ -214,7 +216,8 @@ class _Model:
                 self.m.add_abs_equality(d, self.start[t] - prev)
                 devs.append(d)
             terms.append(w.deviation * sum(devs))
-        self.m.minimize(sum(terms))
+        self.objective = sum(terms)
+        self.m.minimize(self.objective)
 
     def hint(self, sol: dict[int, TaskSol]) -> None:
         for t, s in sol.items():
@@ -246,10 +249,13 @@ class _Model:
 
 
 def solve_model(cp: CoreProblem, horizon: int, time_limit_s: float, seed: int, workers: int,
-                hint: dict[int, TaskSol] | None = None, restrict: Restriction | None = None) -> SolveOutcome:
-    """Build and solve the model; ``horizon`` bounds every end time."""
+                hint: dict[int, TaskSol] | None = None, restrict: Restriction | None = None,
+                objective_ub: int | None = None) -> SolveOutcome:
+    """Build and solve the model; ``horizon`` bounds every end time; optional objective upper bound."""
     mod = _Model(cp, horizon, restrict or Restriction())
     mod.build()
+    if objective_ub is not None:
+        mod.m.add(mod.objective <= objective_ub)
     mod.worker_constraints()
     if hint:
         mod.hint(hint)

@@ -90,7 +90,7 @@ def _lns(cp: CoreProblem, h: int, best: dict[int, TaskSol], deadline: float,
         step = min(params.lns_step_s, deadline - time.monotonic())
         relaxed = _neighbourhood(cp, best, free, share, rng)
         restrict = _restriction(cp, best, relaxed)
-        out = solve_model(cp, h, step, rng.randrange(1 << 30), params.workers, best, restrict)
+        out = solve_model(cp, h, step, rng.randrange(1 << 30), params.workers, best, restrict, best_obj)
         iters += 1
         if out.solution is not None:
             obj = evaluate(cp, out.solution)[0]
