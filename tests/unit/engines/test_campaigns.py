@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,13 +31,12 @@ NEW_YORK = ZoneInfo("America/New_York")
 EARLY = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
 
 
-def _campaign(**kw: object) -> Campaign:
-    base: dict[str, object] = dict(
-        id="c1", brand="alpha", variants={"TEE-S": "tee", "TEE-M": "tee", "CAP-1": "cap"},
-        deadline_local=datetime(2026, 6, 1, 0, 0), time_zone="Europe/Paris", unit_price=40.0,
-        payment=PaymentPlan.DEPOSIT, deposit_fraction=0.25, minimum_per_product={"tee": 3, "cap": 2})
-    base.update(kw)
-    return Campaign(**base)  # type: ignore[arg-type]
+def _campaign(**changes: object) -> Campaign:
+    base = Campaign(id="c1", brand="alpha", variants={"TEE-S": "tee", "TEE-M": "tee", "CAP-1": "cap"},
+                    deadline_local=datetime(2026, 6, 1, 0, 0), time_zone="Europe/Paris",
+                    unit_price=40.0, payment=PaymentPlan.DEPOSIT, deposit_fraction=0.25,
+                    minimum_per_product={"tee": 3, "cap": 2})
+    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def _take(state: CampaignState, *pledges: Pledge, now: datetime = EARLY) -> CampaignState:
