@@ -195,7 +195,7 @@ def _what(event: TraceEvent) -> dict[str, Any]:
         if items:
             body["childQuantityList"] = items
         return body
-    body = {"epcList": list(event.epcs)}
+    body = {"epcList": list(event.epcs)} if event.epcs else {}
     if items:
         body["quantityList"] = items
     return body
