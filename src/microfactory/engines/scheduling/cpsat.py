@@ -250,7 +250,7 @@ class _Model:
 
 def solve_model(cp: CoreProblem, horizon: int, time_limit_s: float, seed: int, workers: int,
                 hint: dict[int, TaskSol] | None = None, restrict: Restriction | None = None,
-                objective_ub: int | None = None) -> SolveOutcome:
+                objective_ub: int | None = None, interleave: bool = False) -> SolveOutcome:
     """Build and solve the model; ``horizon`` bounds every end time; optional objective upper bound."""
     mod = _Model(cp, horizon, restrict or Restriction())
     mod.build()
@@ -263,6 +263,8 @@ def solve_model(cp: CoreProblem, horizon: int, time_limit_s: float, seed: int, w
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = workers
+    if interleave:
+        solver.parameters.interleave_search = True
     code = solver.solve(mod.m)
     status = STATUS.get(code, "unknown")
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

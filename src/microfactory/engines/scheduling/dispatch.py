@@ -1,4 +1,4 @@
-"""Dispatch rules (EDD, SPT, FIFO, MWKR): non-delay list scheduling under the model's constraints.
+"""Dispatch rules (EDD, SPT, FIFO, MWKR, and KEEP for re-planning): non-delay list scheduling under the model's constraints.
 
 At each step the ready operations (predecessor placed) that could start first form the
 candidate set; the rule picks one; it goes on the alternative and worker that finish it
@@ -15,6 +15,7 @@ from microfactory.engines.scheduling.problem import Interval
 from microfactory.errors import InvalidInput
 
 RULES = ("edd", "spt", "fifo", "mwkr")
+ALL_RULES = (*RULES, "keep")
 
 
 def earliest_fit(t: int, lengths: list[tuple[int, list[Interval]]]) -> int:
@@ -88,12 +89,14 @@ def _priority(cp: CoreProblem, rule: str, t: int, remaining: dict[int, int]) -> 
         return (min(d for _m, d in task.alts), task.job)
     if rule == "mwkr":
         return (-remaining[task.job], task.job)
+    if rule == "keep":
+        return (cp.previous.get(t, job.release), task.job)
     return (job.release, task.job)
 
 
 def dispatch(cp: CoreProblem, rule: str) -> dict[int, TaskSol]:
-    """A feasible schedule of ``cp`` by the dispatch ``rule`` (edd, spt, fifo or mwkr)."""
-    if rule not in RULES:
+    """A feasible schedule of ``cp`` by ``rule``: edd, spt, fifo, mwkr, or keep (previous start order)."""
+    if rule not in ALL_RULES:
         raise InvalidInput(f"unknown dispatch rule {rule!r}", field="rule")
     st = _State(cp)
     for t, s in sorted(cp.fixed.items(), key=lambda kv: kv[1].start):

@@ -61,11 +61,12 @@ def to_core(shop: JobShop) -> CoreProblem:
 
 
 def solve_jobshop(shop: JobShop, time_limit_s: float, seed: int = 0, workers: int = 2,
-                  lns: bool = True, full_share: float = 0.4, lns_step_s: float = 1.5) -> JobShopResult:
+                  lns: bool = True, full_share: float = 0.4, lns_step_s: float = 1.5,
+                  interleave: bool = False) -> JobShopResult:
     """Minimise the makespan of ``shop`` with our model (dispatch hint, CP-SAT, LNS)."""
     cp = to_core(shop)
     sp = SearchParams(time_limit_s=time_limit_s, seed=seed, workers=workers, lns=lns, full_share=full_share,
-                      lns_step_s=lns_step_s)
+                      lns_step_s=lns_step_s, interleave=interleave)
     res = optimise(cp, 0, sp)
     starts = tuple(tuple(res.solution[t].start for t in job.tasks) for job in cp.jobs)
     machine = tuple(tuple(cp.tasks[t].alts[res.solution[t].alt][0] for t in job.tasks) for job in cp.jobs)

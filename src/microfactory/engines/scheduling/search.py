@@ -30,6 +30,7 @@ class SearchParams:
     lns: bool = True
     warm_start_rule: str = "best"
     lns_step_s: float = 1.5
+    interleave: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ class SearchResult:
 
 def best_dispatch(cp: CoreProblem, rule: str = "best") -> tuple[str, dict[int, TaskSol]]:
     """The dispatch schedule of ``rule`` or, for "best", of the rule with the lowest objective."""
-    rules = RULES if rule == "best" else (rule,)
+    rules = (RULES + (("keep",) if cp.previous else ())) if rule == "best" else (rule,)
     scored = [(evaluate(cp, sol)[0], i, r, sol) for i, r in enumerate(rules) for sol in [dispatch(cp, r)]]
     _obj, _i, name, sol = min(scored, key=lambda x: (x[0], x[1]))
     return name, sol
@@ -62,7 +63,8 @@ def optimise(cp: CoreProblem, horizon: int, params: SearchParams) -> SearchResul
     h = max(horizon, max(s.end for s in hint.values()))
     use_hint = params.warm_start_rule != "none"
     budget = params.time_limit_s * (params.full_share if params.lns else 1.0)
-    out = solve_model(cp, h, budget, params.seed, params.workers, hint if use_hint else None)
+    out = solve_model(cp, h, budget, params.seed, params.workers, hint if use_hint else None,
+                      interleave=params.interleave)
     best, status, bound = hint, "feasible", out.bound
     if out.solution is not None and evaluate(cp, out.solution)[0] <= hint_obj:
         best, status = out.solution, out.status

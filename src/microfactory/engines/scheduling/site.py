@@ -46,10 +46,10 @@ def dispatch_schedule(problem: SchedulingProblem, rule: str, params: SchedulePar
 def plan_site(problem: SchedulingProblem, params: ScheduleParams) -> Schedule:
     """Optimised schedule: dispatch warm start, CP-SAT, then LNS, within ``params.time_limit_s``."""
     cp = compile_problem(problem, weights_of(params))
-    return _solve(problem, cp, params)
+    return solve_compiled(problem, cp, params)
 
 
-def _solve(problem: SchedulingProblem, cp: CoreProblem, params: ScheduleParams) -> Schedule:
+def solve_compiled(problem: SchedulingProblem, cp: CoreProblem, params: ScheduleParams) -> Schedule:
     sp = SearchParams(time_limit_s=params.time_limit_s, seed=params.seed, workers=params.workers,
                       lns=params.lns, warm_start_rule=params.warm_start_rule)
     res = optimise(cp, problem.horizon, sp)
