@@ -15,6 +15,7 @@ Definitions (see ``docs/economics.md``):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -179,7 +180,7 @@ def histogram(values: Iterable[float], edges: tuple[float, ...]) -> tuple[tuple[
             raise InvalidInput(f"value {v} is below the first bin edge", field="edges")
         idx = max(i for i, e in enumerate(edges) if v >= e)
         counts[idx] += 1
-    labels = [f"{a:g}-{b:g}" for a, b in zip(edges, edges[1:])] + [f"{edges[-1]:g}+"]
+    labels = [f"{a:g}-{b:g}" for a, b in itertools.pairwise(edges)] + [f"{edges[-1]:g}+"]
     return tuple(zip(labels, counts))
 
 

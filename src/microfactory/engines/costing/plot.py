@@ -38,8 +38,8 @@ def svg_cost_curves(points: list[CurvePoint], break_even: float | None = None,
     def sy(value: float) -> float:
         return _TOP + plot_h - max(0.0, min(value, top)) / top * plot_h
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
-             f'viewBox="0 0 {_W} {_H}" font-family="sans-serif" font-size="11">',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
+             f'viewBox="0 0 {_W} {_H}" font-family="sans-serif" font-size="11">'),
              f'<title>{escape(title)}</title>',
              f'<text x="{_W / 2:.0f}" y="18" text-anchor="middle" font-size="14">{escape(title)}</text>',
              f'<line x1="{_LEFT}" y1="{_TOP + plot_h}" x2="{_LEFT + plot_w}" y2="{_TOP + plot_h}" stroke="#333"/>',
