@@ -56,6 +56,8 @@ class OptionGroup:
         if self.kind is OptionKind.NUMBER:
             if self.min is None or self.max is None or self.min > self.max:
                 raise InvalidInput(f"option {self.name}: a number needs min <= max", field="min")
+        if self.default is not None:  # canonical, so a defaulted choice gives the same SKU as an explicit one
+            object.__setattr__(self, "default", self.normalise(self.default))
 
     @property
     def required(self) -> bool:

@@ -75,5 +75,9 @@ def _eval(node: ast.AST, values: Mapping[str, float]) -> float:
             raise FormulaError("formula divides by zero")
         return float(_BINOPS[type(node.op)](a, b))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        return float(_FUNCS[node.func.id](*[_eval(a, values) for a in node.args]))
+        args = [_eval(a, values) for a in node.args]
+        try:
+            return float(_FUNCS[node.func.id](*args))
+        except (TypeError, ValueError, OverflowError) as exc:  # e.g. min() or ceil(1, 2)
+            raise FormulaError(f"{node.func.id}: {exc}") from None
     raise FormulaError(f"cannot evaluate {ast.dump(node)}")

@@ -148,7 +148,11 @@ class Inventory:
 
     # -- helpers -----------------------------------------------------------------
     def _pick(self, site: str, item: str, qty: float, lot: str | None) -> list[tuple[str, float]]:
-        candidates = [(lot, self.lots[(site, item, lot)])] if lot else self.lots_of(site, item)
+        if lot:
+            named = self.lots.get((site, item, lot))
+            candidates = [(lot, named)] if named is not None else []
+        else:
+            candidates = self.lots_of(site, item)
         picks, need = [], qty
         for lot_id, balance in candidates:
             take = min(balance.qty, need)

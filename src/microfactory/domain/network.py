@@ -59,6 +59,8 @@ class Calendar:
     def __post_init__(self) -> None:
         if self.end <= self.start:
             raise InvalidInput("calendar: shift end must be after start", field="hours")
+        if not self.weekdays or not self.weekdays <= frozenset(range(7)):
+            raise InvalidInput("calendar: weekdays must be a non-empty subset of 0 (Monday) to 6", field="weekdays")
 
     @property
     def shift_minutes(self) -> int:
