@@ -131,8 +131,8 @@ def _product(doc: Located, path: tuple[str | int, ...], raw: dict[str, Any], net
             kind = OptionKind(o.get("kind", "number" if "min" in o else "choice"))
             group = OptionGroup(o["name"], kind, tuple(str(v) for v in o.get("values", [])), o.get("min"),
                                 o.get("max"), o.get("unit", ""), None if o.get("default") is None else str(o["default"]))
-            if group.default is not None:
-                group.normalise(group.default)
+            if group.name in options:
+                problems.append(doc.problem(path + ("options", k, "name"), f"product {pid}: option {group.name!r} is repeated"))
             options[group.name] = group
         except MicrofactoryError as exc:
             problems.append(doc.problem(path + ("options", k), f"product {pid}: {exc.message}"))

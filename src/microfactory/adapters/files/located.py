@@ -78,7 +78,11 @@ def _convert(node: yaml.Node, path: Path_, out: Located, loader: yaml.SafeLoader
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(v, path + (i,), out, loader, problems) for i, v in enumerate(node.value)]
-    value = loader.construct_object(node, deep=True)
+    try:
+        value = loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError) as exc:  # e.g. an unquoted 2026-13-45 read as a date
+        problems.append(FileProblem(out.file, node.start_mark.line + 1, f"cannot read {node.value!r}: {exc}"))
+        return node.value
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
@@ -94,11 +98,22 @@ def format_path(path: Iterable[str | int]) -> str:
 def check_schema(doc: Located, schema_name: str, problems: list[FileProblem]) -> bool:
     """Validate against the bundled JSON Schema; each error at its line. True when valid."""
     validator = jsonschema.Draft202012Validator(schema(schema_name), format_checker=jsonschema.FormatChecker())
-    errors = sorted(validator.iter_errors(doc.data), key=lambda e: (doc.line(e.absolute_path), e.message))
+    errors = sorted(validator.iter_errors(doc.data), key=lambda e: (doc.line(_where(e)), e.message))
     for err in errors:
         where = format_path(err.absolute_path)
-        problems.append(doc.problem(err.absolute_path, f"{where}: {_message(err)}"))
+        problems.append(doc.problem(_where(err), f"{where}: {_message(err)}"))
     return not errors
+
+
+def _where(err: jsonschema.ValidationError) -> Path_:
+    """The path whose line to report: for an unknown field, the field itself, not its parent."""
+    path = tuple(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+        extra = [k for k in err.instance if k not in known]
+        if extra:
+            return path + (extra[0],)
+    return path
 
 
 def _message(err: jsonschema.ValidationError) -> str:

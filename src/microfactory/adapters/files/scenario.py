@@ -6,6 +6,8 @@ a :class:`FileError` (each ``FILE:LINE: what is wrong``); nothing is returned ha
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -23,6 +25,7 @@ ORDER_COLUMNS = ["order_id", "brand", "product", "options", "quantity", "custome
                  "delivery", "due", "created"]
 ORDER_OPTIONAL = ["channel", "customer_ref", "keep_together"]
 INVENTORY_COLUMNS = ["site", "item", "lot", "quantity"]
+_ORDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")  # as in orders.schema.json
 
 
 @dataclass(frozen=True)
@@ -61,28 +64,33 @@ def load_scenario(folder: str | Path, *, require_orders: bool = False) -> Scenar
     stock: tuple[StockRow, ...] = ()
     orders_file = root / "orders.csv"
     if network and catalog and (orders_file.exists() or require_orders):
-        orders = parse_orders(str(orders_file), _read(orders_file, problems), network, catalog, problems)
+        orders_text = _read(orders_file, problems)
+        if orders_text is not None:
+            orders = parse_orders(str(orders_file), orders_text, network, catalog, problems)
     inv_file = root / "inventory.csv"
     if network and catalog and inv_file.exists():
-        stock = parse_inventory(str(inv_file), _read(inv_file, problems), network, catalog, problems)
+        inv_text = _read(inv_file, problems)
+        if inv_text is not None:
+            stock = parse_inventory(str(inv_file), inv_text, network, catalog, problems)
     if problems or network is None or catalog is None:
         raise FileError(problems)
     return Scenario(network, catalog, orders, stock)
 
 
-def _read(path: Path, problems: list[FileProblem]) -> str:
+def _read(path: Path, problems: list[FileProblem]) -> str | None:
+    """The file's text (a UTF-8 byte-order mark, as spreadsheets write, is dropped); None if unreadable."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         problems.append(FileProblem(str(path), 0, "file not found"))
     except UnicodeDecodeError as exc:
         problems.append(FileProblem(str(path), 1, f"not UTF-8 text ({exc.reason})"))
-    return ""
+    return None
 
 
 def _load_network(path: Path, problems: list[FileProblem]) -> tuple[Located | None, Network | None]:
     text = _read(path, problems)
-    if not text:
+    if text is None:
         return None, None
     doc = load_yaml(str(path), text, problems)
     if doc is None or not check_schema(doc, "network", problems):
@@ -94,7 +102,7 @@ def _load_network(path: Path, problems: list[FileProblem]) -> tuple[Located | No
 
 def _load_catalog(path: Path, network: Network, problems: list[FileProblem]) -> Catalog | None:
     text = _read(path, problems)
-    if not text:
+    if text is None:
         return None
     doc = load_yaml(str(path), text, problems)
     if doc is None or not check_schema(doc, "catalog", problems):
@@ -145,6 +153,8 @@ def _msg(exc: Exception) -> str:
 
 
 def _order_row(v: dict[str, str], network: Network, catalog: Catalog) -> dict[str, Any]:
+    if not _ORDER_ID.fullmatch(v["order_id"]):
+        raise ValueError(f"order_id {v['order_id']!r} must be 1-64 letters, digits or _.:- (starting with a letter or digit)")
     brand = v["brand"]
     if brand not in {b.id for b in network.brands}:
         raise ValueError(f"brand {brand!r} is not in network.yaml")
@@ -221,8 +231,8 @@ def parse_inventory(file: str, text: str, network: Network, catalog: Catalog,
             if not v["lot"] or len(v["lot"]) > 20:
                 raise ValueError("lot must be 1-20 characters")
             qty = float(v["quantity"])
-            if not qty > 0:
-                raise ValueError(f"quantity must be positive, got {v['quantity']}")
+            if not (qty > 0 and math.isfinite(qty)):
+                raise ValueError(f"quantity must be a positive number, got {v['quantity']}")
             received = parse_datetime(v["received"]) if v.get("received") else datetime.combine(date(2000, 1, 1), time())
         except ValueError as exc:
             problems.append(FileProblem(file, row.line, str(exc)))
