@@ -156,6 +156,7 @@ def order_rows(network: Network, catalog: Catalog, n: int, *, start: datetime, d
         due = (created + timedelta(days=rng.choice([2, 3, 4, 5, 7, 10]))).date().isoformat()
         brand_products = products
         first = rng.choice(products)
+        channel = rng.choice(["web", "web", "shop", "csv"])
         brand_products = [p for p in products if p.brand == first.brand]
         for line in range(1 if rng.random() < 0.8 else rng.choice([2, 3])):
             product = first if line == 0 else rng.choice(brand_products)
@@ -169,7 +170,7 @@ def order_rows(network: Network, catalog: Catalog, n: int, *, start: datetime, d
             rows.append({"order_id": f"{prefix}-{k + 1:06d}", "brand": product.brand, "product": product.id,
                          "options": format_options(choices), "quantity": str(rng.choice([1, 1, 1, 1, 2, 3])),
                          "customer_lat": f"{lat}", "customer_lon": f"{lon}", "delivery": delivery, "due": due,
-                         "created": created.isoformat(timespec="minutes"), "channel": rng.choice(["web", "web", "shop", "csv"])})
+                         "created": created.isoformat(timespec="minutes"), "channel": channel})
     return rows
 
 

@@ -1,0 +1,56 @@
+"""The composition root: settings in, wired application services out. Nothing happens at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from microfactory.adapters.db import DEFAULT_URL, SqlUnitOfWork, make_engine, migrate
+from microfactory.services.clock import SystemClock
+from microfactory.services.ports import Clock
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, read once from the environment (or given in tests)."""
+
+    database_url: str = DEFAULT_URL
+    shopify_secrets: dict[str, str] = field(default_factory=dict)  # brand id -> shared secret
+    max_body_bytes: int = 1_000_000
+    public_base_url: str = "http://localhost:8000"
+    data_dir: Path = Path(".")
+
+    @classmethod
+    def from_env(cls, database_url: str | None = None) -> Settings:
+        secrets = {}
+        for item in filter(None, os.environ.get("MICROFACTORY_SHOPIFY_SECRETS", "").split(",")):
+            brand, _, secret = item.partition("=")
+            if brand and secret:
+                secrets[brand.strip()] = secret.strip()
+        return cls(database_url=database_url or os.environ.get("MICROFACTORY_DATABASE_URL", DEFAULT_URL),
+                   shopify_secrets=secrets,
+                   max_body_bytes=int(os.environ.get("MICROFACTORY_MAX_BODY_BYTES", "1000000")),
+                   public_base_url=os.environ.get("MICROFACTORY_PUBLIC_URL", "http://localhost:8000"))
+
+
+@dataclass
+class Container:
+    """Wired dependencies for one process."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine)
+
+
+def bootstrap(settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> Container:
+    """Build the engine (migrating the schema) and the services' dependencies."""
+    engine = make_engine(settings.database_url)
+    if run_migrations:
+        migrate(engine)
+    return Container(settings, engine, clock or SystemClock())

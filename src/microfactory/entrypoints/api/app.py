@@ -1,0 +1,49 @@
+"""The FastAPI application: ``create_app(container)``; ``app_from_env`` for uvicorn workers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from microfactory import __version__
+from microfactory.bootstrap import Container, Settings, bootstrap
+from microfactory.entrypoints.api import errors
+from microfactory.entrypoints.api.routers import network, orders, webhooks
+from microfactory.entrypoints.api.schemas import Health
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(title="microfactory", version=__version__,
+                  description="The digital core of a network of microfactories. Errors are JSON {code, message, field}.")
+    app.state.container = container
+    errors.install(app)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        limit = container.settings.max_body_bytes
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return JSONResponse({"code": "payload_too_large", "message": f"body larger than {limit} bytes",
+                                 "field": "body"}, status_code=413)
+        return await call_next(request)
+
+    @app.get("/v1/health", response_model=Health, tags=["health"])
+    def health() -> dict[str, Any]:
+        """Liveness and database reachability."""
+        with container.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "database": container.engine.dialect.name, "version": __version__,
+                "time": datetime.utcnow()}
+
+    for module in (network, orders, webhooks):
+        app.include_router(module.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (each worker builds its own container)."""
+    return create_app(bootstrap(Settings.from_env(), run_migrations=False))

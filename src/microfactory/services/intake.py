@@ -1,0 +1,156 @@
+"""Order intake: from the API, CSV files and Shopify, idempotent and all-or-nothing.
+
+The same request with the same Idempotency-Key, or the same external order id of a brand,
+never creates a second order: the first one is returned again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from microfactory.domain.catalog import Catalog, make_variant
+from microfactory.domain.geo import Location
+from microfactory.domain.network import Network, SiteKind
+from microfactory.domain.orders import (Channel, Delivery, Order, OrderLine, OrderStatus, advance_order)
+from microfactory.errors import Conflict, ErrorCode, InvalidInput, MicrofactoryError, NotFound
+from microfactory.services.ports import UnitOfWork
+
+MAX_LINES = 200
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    product: str
+    options: dict[str, str]
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """What a caller asks for; validated against the network and catalog by :func:`build_order`."""
+
+    brand: str
+    lines: tuple[LineRequest, ...]
+    customer_lat: float
+    customer_lon: float
+    delivery: str = "ship"
+    due: date | None = None
+    created: datetime | None = None
+    external_id: str | None = None
+    channel: str = "api"
+    customer_ref: str = ""
+    keep_together: bool = False
+    order_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        body = json.dumps({k: v for k, v in self.__dict__.items() if k != "extra"}, default=str, sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    order: Order
+    created: bool
+
+
+def build_order(req: OrderRequest, network: Network, catalog: Catalog, now: datetime, order_id: str) -> Order:
+    """Validate a request into a domain Order (status received); InvalidInput names the field."""
+    if req.brand not in {b.id for b in network.brands}:
+        raise NotFound(f"brand {req.brand!r} does not exist", field="brand")
+    if not req.lines:
+        raise InvalidInput("an order needs at least one line", field="lines")
+    if len(req.lines) > MAX_LINES:
+        raise InvalidInput(f"an order may have at most {MAX_LINES} lines", field="lines")
+    lines = []
+    for n, lr in enumerate(req.lines, start=1):
+        where = f"lines[{n - 1}]"
+        product = catalog.products.get(lr.product)
+        if product is None or product.brand != req.brand:
+            raise InvalidInput(f"product {lr.product!r} is not a product of brand {req.brand}", field=f"{where}.product")
+        if not 1 <= lr.quantity <= 10_000:
+            raise InvalidInput("quantity must be between 1 and 10000", field=f"{where}.quantity")
+        try:
+            variant = make_variant(product, lr.options)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, field=f"{where}.options.{exc.field}") from None
+        lines.append(OrderLine(f"{order_id}-{n}", order_id, product.id, variant.choices, variant.sku, lr.quantity,
+                               OrderStatus.RECEIVED, product.price))
+    try:
+        location = Location(req.customer_lat, req.customer_lon)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="customer") from None
+    delivery = Delivery.parse(req.delivery)
+    if delivery.store is not None:
+        store = next((s for s in network.sites if s.id == delivery.store), None)
+        if store is None or store.kind is not SiteKind.STORE:
+            raise InvalidInput(f"pickup store {delivery.store!r} is not a store of the network", field="delivery")
+    created = req.created or now
+    due = req.due or (created + timedelta(days=7)).date()
+    if due < created.date():
+        raise InvalidInput(f"due {due} is before the order was created ({created.date()})", field="due")
+    try:
+        channel = Channel(req.channel)
+    except ValueError:
+        raise InvalidInput(f"channel {req.channel!r} is not known", field="channel") from None
+    return Order(order_id, req.brand, tuple(lines), location, delivery, due, created, channel,
+                 req.external_id, req.customer_ref, req.keep_together)
+
+
+def _new_order_id(req: OrderRequest, now: datetime) -> str:
+    if req.order_id:
+        return req.order_id
+    basis = f"{req.brand}|{req.external_id or ''}|{req.fingerprint()}|{now.isoformat()}"
+    return "ORD-" + hashlib.sha1(basis.encode()).hexdigest()[:12].upper()
+
+
+def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: str = "system",
+                 idempotency_key: str | None = None, network: Network | None = None,
+                 catalog: Catalog | None = None) -> IntakeResult:
+    """Create, validate and store one order in one transaction; replays return the first result."""
+    scope = f"orders:{req.brand}"
+    if idempotency_key:
+        seen = uow.idempotency.get(scope, idempotency_key)
+        if seen is not None:
+            if seen.request_hash != req.fingerprint():
+                raise MicrofactoryError("this Idempotency-Key was used with a different request",
+                                        field="Idempotency-Key", code=ErrorCode.IDEMPOTENCY_MISMATCH)
+            return IntakeResult(uow.orders.get(seen.response["order_id"]), False)
+    if req.external_id:
+        existing = uow.orders.id_for_external(req.brand, req.external_id)
+        if existing is not None:
+            return IntakeResult(uow.orders.get(existing), False)
+    network = network or uow.network.load()
+    catalog = catalog or uow.catalog.load(network, brand=req.brand)
+    order_id = _new_order_id(req, now)
+    if uow.orders.exists(order_id):
+        raise Conflict(f"order {order_id} already exists", field="order_id")
+    order = build_order(req, network, catalog, now, order_id)
+    order, events = advance_order(order, OrderStatus.VALIDATED, now, "intake validation passed")
+    uow.orders.add(order, actor)
+    uow.orders.save_status(order, events, actor)
+    if idempotency_key:
+        uow.idempotency.put(scope, idempotency_key, req.fingerprint(), 201, {"order_id": order.id}, now)
+    uow.audit.add(actor, "order.create", "order", order.id, {"channel": order.channel.value, "lines": len(order.lines),
+                                                            "units": order.units}, now)
+    return IntakeResult(order, True)
+
+
+def import_orders(uow: UnitOfWork, orders: list[Order], *, now: datetime, actor: str = "system") -> dict[str, int]:
+    """Store parsed orders (from a CSV); an order already imported (same brand and external id) is skipped."""
+    created = skipped = 0
+    for order in orders:
+        if (order.external_id and uow.orders.id_for_external(order.brand, order.external_id)) or uow.orders.exists(order.id):
+            skipped += 1
+            continue
+        validated, events = advance_order(order, OrderStatus.VALIDATED, now, "imported from CSV")
+        uow.orders.add(validated, actor)
+        uow.orders.save_status(validated, events, actor)
+        created += 1
+    if created:
+        uow.audit.add(actor, "orders.import", "order", "*", {"created": created, "skipped": skipped}, now)
+    return {"created": created, "skipped": skipped}
