@@ -41,14 +41,9 @@ KINDS: dict[str, tuple[str, str | None, str, str]] = {
     "receiving": ("ObjectEvent", "OBSERVE", "receiving", "sellable_not_accessible"),
 }
 #: CBV 2.0 dispositions accepted by GS1's EPCIS 2.0 JSON Schema
-DISPOSITIONS: frozenset[str] = frozenset("""active container_closed damaged destroyed dispensed
-disposed encoded expired in_progress in_transit inactive no_pedigree_match non_sellable_other
-partially_dispensed recalled reserved retail_sold returned sellable_accessible
-sellable_not_accessible stolen unknown available completeness_verified completeness_inferred
-conformant container_open mismatch_instance mismatch_class mismatch_quantity needs_replacement
-non_conformant unavailable""".split())
+DISPOSITIONS: frozenset[str] = frozenset(["active", "container_closed", "damaged", "destroyed", "dispensed", "disposed", "encoded", "expired", "in_progress", "in_transit", "inactive", "no_pedigree_match", "non_sellable_other", "partially_dispensed", "recalled", "reserved", "retail_sold", "returned", "sellable_accessible", "sellable_not_accessible", "stolen", "unknown", "available", "completeness_verified", "completeness_inferred", "conformant", "container_open", "mismatch_instance", "mismatch_class", "mismatch_quantity", "needs_replacement", "non_conformant", "unavailable"])
 BIZ_TRANSACTION_TYPES: frozenset[str] = frozenset(
-    "po poc bol cert desadv inv pedigree prodorder recadv rma testprd testres upevt".split())
+    ["po", "poc", "bol", "cert", "desadv", "inv", "pedigree", "prodorder", "recadv", "rma", "testprd", "testres", "upevt"])
 SOURCE_DEST_TYPES: frozenset[str] = frozenset({"owning_party", "possessing_party", "location"})
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 _UOM = re.compile(r"^[A-Z0-9]{2,3}$")
@@ -133,9 +128,9 @@ class TraceEvent:
             raise InvalidInput("event_time must be timezone-aware", field="event_time")
         for uri in (self.read_point, *self.epcs):
             _require_uri(uri, "read_point" if uri == self.read_point else "epcs")
-        for uri in (self.biz_location, self.parent_id, self.event_id):
-            if uri is not None:
-                _require_uri(uri, "biz_location")
+        for optional in (self.biz_location, self.parent_id, self.event_id):
+            if optional is not None:
+                _require_uri(optional, "biz_location")
         self._check_kind()
         if self.disposition is not None and self.disposition not in DISPOSITIONS:
             raise InvalidInput(f"disposition {self.disposition!r} is not a CBV disposition",

@@ -117,7 +117,8 @@ def _upstream_batches(graph: Genealogy, batch_id: str) -> list[BatchRecord]:
     """The batch and every batch whose output lot it (transitively) consumed."""
     producer = {b.output_lot: b for b in graph.batches}
     found: list[BatchRecord] = []
-    stack, path = [(_batch(graph, batch_id), 0)], []
+    stack = [(_batch(graph, batch_id), 0)]
+    path: list[str] = []
     while stack:
         batch, depth = stack.pop()
         del path[depth:]

@@ -187,8 +187,9 @@ def _pdf_content(lay: _Layout) -> bytes:
                    f"{lay.module:.2f} {lay.module:.2f} re")
     ops.append("f")
     for i, line in enumerate(lay.lines):
-        y = lay.height - lay.text_top - LINE_HEIGHT * i
-        ops.append(f"BT /F1 {FONT_SIZE:g} Tf {lay.margin:.1f} {y:.1f} Td {_pdf_text(line)} Tj ET")
+        baseline = lay.height - lay.text_top - LINE_HEIGHT * i
+        ops.append(f"BT /F1 {FONT_SIZE:g} Tf {lay.margin:.1f} {baseline:.1f} Td "
+                   f"{_pdf_text(line)} Tj ET")
     return "\n".join(ops).encode("latin-1")
 
 

@@ -30,7 +30,7 @@ def test_major_defects_at_re_reject_and_recommend_rework() -> None:
                         (3, "major", "colour")])
     result = inspect(InspectionInput("B2", 500, defects))
     assert result.decision is LotDecision.REJECT
-    major = [c for c in result.classes if c.defect_class == "major"][0]
+    major = next(c for c in result.classes if c.defect_class == "major")
     assert major.plan is not None and (major.count, major.plan.re) == (4, 4)
     assert result.rework is not None
     assert (result.rework.rework_units, result.rework.remake_units) == (20, 20)
@@ -56,7 +56,7 @@ def test_units_basis_counts_defective_units() -> None:
     """On the units basis three minor defects on one unit count as one nonconforming unit."""
     defects = tuple(Defect(0, "minor", k) for k in ("seam", "stain", "pressing"))
     result = inspect(InspectionInput("B5", 500, defects, basis="units"))
-    minor = [c for c in result.classes if c.defect_class == "minor"][0]
+    minor = next(c for c in result.classes if c.defect_class == "minor")
     assert minor.count == 1 and result.defects_per_hundred_units == pytest.approx(6.0)
 
 

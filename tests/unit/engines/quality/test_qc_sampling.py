@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from importlib import resources
+from itertools import pairwise
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_code_letter_bands_are_contiguous() -> None:
     """Table I's bands start at 2 and follow each other without gaps."""
     bands = code_letter_bands()
     assert bands[0].lot_min == 2 and bands[-1].lot_max is None
-    for a, b in zip(bands, bands[1:]):
+    for a, b in pairwise(bands):
         assert a.lot_max is not None and b.lot_min == a.lot_max + 1
 
 

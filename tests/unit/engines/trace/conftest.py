@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
 
 from microfactory.engines.trace.epcis import BizTransaction, QuantityItem, TraceEvent
 from microfactory.engines.trace.gs1 import lgtin_urn, sgln_urn
 
 CET = timezone(timedelta(hours=1))
-CREATED = datetime(2025, 4, 14, 9, 0, tzinfo=timezone.utc)
+CREATED = datetime(2025, 4, 14, 9, 0, tzinfo=UTC)
 GCP_LEN = 7
 GARMENT_GTIN = "09521234000105"
 DENIM_GTIN = "09521234000013"
@@ -57,3 +59,10 @@ def all_events() -> tuple[TraceEvent, ...]:
         TraceEvent("commissioning", t0 + timedelta(hours=6, minutes=5), line, site,
                    epcs=("urn:epc:id:sgtin:9521234.000010.0007",), batch_ids=("B-OTHER",)),
     )
+
+
+
+@pytest.fixture
+def events() -> tuple[TraceEvent, ...]:
+    """Seven events of one jeans batch (B-0412-03) and its order ORD-1, plus one other batch."""
+    return all_events()

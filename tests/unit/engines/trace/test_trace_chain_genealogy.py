@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_intact_chain_verifies() -> None:
     log = _log()
     report = verify_chain(log)
     assert report.ok and report.length == 6 and report.head == log[-1].hash
-    assert all(b.prev == a.hash for a, b in zip(log, log[1:]))
+    assert all(b.prev == a.hash for a, b in pairwise(log))
 
 
 def test_append_does_not_change_the_old_log() -> None:
