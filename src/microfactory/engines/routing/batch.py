@@ -1,0 +1,107 @@
+"""Batch routing of all open lines: exact MIP when small, Lagrangian + repair at scale; greedy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from microfactory.engines.routing import lagrange
+from microfactory.engines.routing.capacity import reserve
+from microfactory.engines.routing.mip import solve_mip
+from microfactory.engines.routing.result import RoutingResult, evaluate
+from microfactory.engines.routing.tables import Tables, _rule_match, _distances, build_tables
+from microfactory.engines.routing.types import RoutingParams, RoutingProblem
+
+Clock = Callable[[], float]
+
+
+def group_ids(problem: RoutingProblem, params: RoutingParams) -> NDArray[np.int64]:
+    """Group index per line (-1: free): keep_together groups, or whole orders if splitting is off."""
+    keys = [ln.order_id if not params.allow_split else ln.keep_together for ln in problem.lines]
+    index = {k: j for j, k in enumerate(sorted({k for k in keys if k is not None}))}
+    return np.array([index[k] if k is not None else -1 for k in keys], dtype=np.int64).reshape(len(keys))
+
+
+def route_batch(problem: RoutingProblem, params: RoutingParams, clock: Clock | None = None) -> RoutingResult:
+    """Assign every open line to a site (or leave it unassigned with a reason) under ``params.policy``."""
+    now = clock or time.perf_counter
+    start = now()
+    if params.policy != "optimal":
+        return route_greedy(problem, params, now)
+    groups = group_ids(problem, params)
+    if len(problem.lines) <= params.exact_max_lines:
+        t = build_tables(problem, params, per_batch=True)
+        status, _, bound, site_of, planned = solve_mip(t, groups, params.max_late_days, params.time_limit_s,
+                                                       params.mip_gap)
+        if status in ("optimal", "feasible"):
+            return evaluate(t, site_of, planned, status, bound, now() - start, params.seed, "mip")
+    t = build_tables(problem, params, per_batch=False)
+    return _route_lagrange(t, groups, params, now, start)
+
+
+def _route_lagrange(t: Tables, groups: NDArray[np.int64], params: RoutingParams, now: Clock,
+                    start: float) -> RoutingResult:
+    rows = lagrange.make_rows(t, groups, params.candidates_per_line)
+    opt = lagrange.make_options(t, rows, params.max_late_days)
+    zero = np.zeros_like(t.cap)
+    pick, upper = lagrange.primal(t, rows, opt, zero)
+    deadline = start + params.time_limit_s * 0.7
+    bound, lam = lagrange.subgradient(t, rows, opt, params.iterations, upper, deadline, now)
+    if bound < upper * (1 - 1e-6):
+        pick2, upper2 = lagrange.primal(t, rows, opt, lam)
+        if upper2 < upper:
+            pick, upper = pick2, upper2
+    r_count = len(rows.count)
+    flat_site = opt.site.reshape(r_count, -1)
+    flat_dl = opt.deadline.reshape(r_count, -1)
+    row_site = np.where(pick >= 0, flat_site[np.arange(r_count), np.maximum(pick, 0)], -1)
+    row_dl = flat_dl[np.arange(r_count), np.maximum(pick, 0)]
+    site_of, planned = row_site[rows.row_of], row_dl[rows.row_of]
+    status = "optimal" if bound >= upper * (1 - 1e-9) else "feasible"
+    return evaluate(t, site_of, planned, status, min(bound, upper), now() - start, params.seed, "lagrangian")
+
+
+def _greedy_order(t: Tables) -> NDArray[np.int64]:
+    lines = t.problem.lines
+    return np.array(sorted(range(len(lines)), key=lambda i: (lines[i].due_day, lines[i].created_day, lines[i].id)),
+                    dtype=np.int64).reshape(len(lines))
+
+
+def route_greedy(problem: RoutingProblem, params: RoutingParams, clock: Clock | None = None) -> RoutingResult:
+    """Baseline: nearest allowed site with room before due, else nearest with room late; rules first."""
+    now = clock or time.perf_counter
+    start = now()
+    t = build_tables(problem, params, per_batch=False)
+    sites, lines = problem.sites, problem.lines
+    index = {s.id: j for j, s in enumerate(sites)}
+    dist = _distances(np.array([ln.lat for ln in lines]), np.array([ln.lon for ln in lines]),
+                      np.array([s.lat for s in sites]), np.array([s.lon for s in sites]))
+    free = t.cap.copy()
+    site_of = np.full(len(lines), -1, dtype=np.int64)
+    planned = np.zeros(len(lines), dtype=np.int64)
+    for i in _greedy_order(t).tolist():
+        order = [s for s in np.argsort(dist[i], kind="stable").tolist() if np.isfinite(t.cost[i, s])]
+        rule = _rule_match(lines[i], params.rules) if params.policy == "rules" else None
+        if rule is not None:
+            pref = [index[x] for x in (rule.site_id, rule.fallback_site_id) if x in index]
+            order = [s for s in pref if s in order] + [s for s in order if s not in pref]
+        for late in (0, params.max_late_days):
+            placed = _place_first(t, free, i, order, late)
+            if placed is not None:
+                site_of[i], planned[i] = placed
+                break
+    return evaluate(t, site_of, planned, "feasible", float("-inf"), now() - start, params.seed, params.policy)
+
+
+def _place_first(t: Tables, free: NDArray[np.float64], i: int, order: list[int], late: int
+                 ) -> tuple[int, int] | None:
+    for s in order:
+        last = int(t.due[i] - t.delivery[s]) + late
+        got = reserve(free, s, t.minutes[i], int(t.earliest[s]), last)
+        if got is not None:
+            free[s] -= got[1]
+            return s, got[0]
+    return None
