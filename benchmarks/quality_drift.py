@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import machine_line, md_table, record  # noqa: E402
+from _results import machine_line, md_table, record
 
-from microfactory.engines.quality import BatchSample, ChartParams, drift_alerts  # noqa: E402
+from microfactory.engines.quality import BatchSample, ChartParams, drift_alerts
 
 P0, SHIFT_AT, LENGTH = 0.04, 10, 40
 
