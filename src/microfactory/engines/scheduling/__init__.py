@@ -7,18 +7,42 @@ entry point for benchmark job shops) and :func:`generate_site` (seeded test site
 """
 
 from microfactory.engines.scheduling.batching import BatchFormation, BatchRules, form_batches
-from microfactory.engines.scheduling.bottleneck import BottleneckReport, Candidate, Utilisation, bottlenecks, utilisation
+from microfactory.engines.scheduling.bottleneck import (
+    BottleneckReport,
+    Candidate,
+    Utilisation,
+    bottlenecks,
+    utilisation,
+)
 from microfactory.engines.scheduling.checker import check_schedule
 from microfactory.engines.scheduling.fanout import plan_sites
 from microfactory.engines.scheduling.gantt import gantt_data, gantt_svg
 from microfactory.engines.scheduling.generator import SiteSpec, generate_site, site_calendar
 from microfactory.engines.scheduling.jobshop import JobShop, JobShopResult, solve_jobshop
 from microfactory.engines.scheduling.problem import (
-    Batch, Changeover, ChangeoverTable, Downtime, Interval, Line, OpSpec, Resource, Schedule,
-    ScheduledOp, ScheduleParams, SchedulingProblem, Worker,
+    Batch,
+    Changeover,
+    ChangeoverTable,
+    Downtime,
+    Interval,
+    Line,
+    OpSpec,
+    Resource,
+    Schedule,
+    ScheduledOp,
+    ScheduleParams,
+    SchedulingProblem,
+    Worker,
 )
 from microfactory.engines.scheduling.replan import (
-    BatchRejected, Event, MachineDown, Move, Replan, RushOrder, WorkerAbsent, replan,
+    BatchRejected,
+    Event,
+    MachineDown,
+    Move,
+    Replan,
+    RushOrder,
+    WorkerAbsent,
+    replan,
 )
 from microfactory.engines.scheduling.site import dispatch_schedule, plan_site
 

@@ -13,7 +13,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from microfactory.engines.scheduling.problem import Interval, SchedulingProblem, Schedule, ScheduleParams
+from microfactory.engines.scheduling.problem import (
+    Interval,
+    Schedule,
+    ScheduleParams,
+    SchedulingProblem,
+)
 from microfactory.engines.scheduling.site import plan_site
 
 

@@ -9,7 +9,14 @@ changeover on an automated resource), no overlap per worker, worker availability
 
 from __future__ import annotations
 
-from microfactory.engines.scheduling.problem import Interval, SchedulingProblem, Schedule, ScheduledOp
+from itertools import pairwise
+
+from microfactory.engines.scheduling.problem import (
+    Interval,
+    Schedule,
+    ScheduledOp,
+    SchedulingProblem,
+)
 
 
 def _closed(open_: tuple[Interval, ...] | None, horizon: int) -> list[Interval]:
@@ -129,7 +136,7 @@ def _workers(problem: SchedulingProblem, schedule: Schedule) -> list[str]:
         busy.setdefault(w.id, []).append((op.start, op.start + length, name))
     for wid, spans in busy.items():
         spans.sort()
-        for a, b in zip(spans, spans[1:]):
+        for a, b in pairwise(spans):
             if b[0] < a[1]:
                 errors.append(f"worker {wid}: {a[2]} and {b[2]} overlap")
     return errors

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from microfactory.engines.scheduling.problem import Interval, SchedulingProblem, ScheduledOp
+from microfactory.engines.scheduling.problem import Interval, ScheduledOp, SchedulingProblem
 from microfactory.errors import Infeasible
 
 SetupFn = Callable[[int, "str | None", "str | None"], int]
@@ -152,7 +152,7 @@ def _merge(intervals: list[Interval]) -> tuple[Interval, ...]:
 
 def weight_int(weight: float) -> int:
     """Batch weights as integers for the model (hundredths)."""
-    return int(round(weight * 100))
+    return round(weight * 100)
 
 
 def compile_problem(p: SchedulingProblem, weights: Weights) -> CoreProblem:

@@ -12,6 +12,7 @@ large-neighbourhood search (fixed alternatives and workers, kept machine orders)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ortools.sat.python import cp_model
 
@@ -110,7 +111,7 @@ class _Model:
         return self.max_su[(m, key)]
 
     def _interval(self, t: int, a: int) -> cp_model.IntervalVar:
-        m, d = self.cp.tasks[t].alts[a]
+        _m, d = self.cp.tasks[t].alts[a]
         size = self.setup[(t, a)] + d
         return self.m.new_optional_interval_var(self.start[t], size, self.end[t], self.pres[(t, a)], f"i{t}_{a}")
 
@@ -242,7 +243,7 @@ class _Model:
             seq.setdefault(self.cp.tasks[t].alts[s.alt][0], []).append(t)
         for m, ts in seq.items():
             ts.sort(key=lambda x: sol[x].start)
-            pairs = set(zip(ts, ts[1:]))
+            pairs = set(pairwise(ts))
             for (mm, t1, t2), lit in self.arcs.items():
                 if mm == m:
                     self.m.add_hint(lit, (t1, t2) in pairs)

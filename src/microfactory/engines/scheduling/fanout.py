@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from microfactory.engines.scheduling.problem import SchedulingProblem, Schedule, ScheduleParams
+from microfactory.engines.scheduling.problem import Schedule, ScheduleParams, SchedulingProblem
 from microfactory.engines.scheduling.site import plan_site
 from microfactory.errors import InvalidInput
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape
 
-from microfactory.engines.scheduling.problem import SchedulingProblem, Schedule
+from microfactory.engines.scheduling.problem import Schedule, SchedulingProblem
 
 _PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
             "#9c755f", "#bab0ac")
@@ -14,11 +14,11 @@ _PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#
 def gantt_data(problem: SchedulingProblem, schedule: Schedule) -> dict[str, Any]:
     """Rows per resource unit with their operations (minutes from horizon start), and closed periods."""
     due = {b.id: b.due for b in problem.batches}
-    last = {}
+    last: dict[str, int] = {}
     for op in schedule.ops:
         last[op.batch_id] = max(last.get(op.batch_id, 0), op.end)
-    rows = [{"resource": r.id, "unit": u, "process": r.process, "ops": []}
-            for r in problem.resources for u in range(r.units)]
+    rows: list[dict[str, Any]] = [{"resource": r.id, "unit": u, "process": r.process, "ops": []}
+                                  for r in problem.resources for u in range(r.units)]
     index = {(row["resource"], row["unit"]): row for row in rows}
     for op in schedule.ops:
         index[(op.resource_id, op.unit)]["ops"].append({
@@ -39,10 +39,11 @@ def gantt_svg(problem: SchedulingProblem, schedule: Schedule, width: int = 1200,
     keys = sorted({b.setup_key for b in problem.batches})
     colour = {k: _PALETTE[i % len(_PALETTE)] for i, k in enumerate(keys)}
     key_of = {b.id: b.setup_key for b in problem.batches}
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
-           f'font-size="11">',
-           f'<text x="4" y="14">{escape(schedule.site_id)} · {escape(schedule.method)} · '
-           f'tardiness {schedule.weighted_tardiness:g} · changeover {schedule.changeover_minutes} min</text>']
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+            f'font-size="11">')
+    title = (f'<text x="4" y="14">{escape(schedule.site_id)} · {escape(schedule.method)} · '
+             f'tardiness {schedule.weighted_tardiness:g} · changeover {schedule.changeover_minutes} min</text>')
+    out = [head, title]
     for s, e in data["open"]:
         out.append(f'<rect x="{left + s * scale:.1f}" y="{top}" width="{(e - s) * scale:.1f}" '
                    f'height="{row_height * len(data["rows"])}" fill="#f4f4f4"/>')

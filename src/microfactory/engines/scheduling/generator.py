@@ -13,7 +13,13 @@ import random
 from dataclasses import dataclass
 
 from microfactory.engines.scheduling.batching import BatchRules, form_batches
-from microfactory.engines.scheduling.problem import Line, OpSpec, Resource, SchedulingProblem, Worker
+from microfactory.engines.scheduling.problem import (
+    Line,
+    OpSpec,
+    Resource,
+    SchedulingProblem,
+    Worker,
+)
 from microfactory.errors import InvalidInput
 
 DAY = 1440

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from microfactory.engines.scheduling.core import CoreJob, CoreMachine, CoreProblem, CoreTask, Weights
+from microfactory.engines.scheduling.core import (
+    CoreJob,
+    CoreMachine,
+    CoreProblem,
+    CoreTask,
+    Weights,
+)
 from microfactory.engines.scheduling.search import SearchParams, optimise
 from microfactory.errors import InvalidInput
 

@@ -158,7 +158,7 @@ class Batch:
 
     def op_minutes(self, index: int) -> int:
         """Processing minutes of op ``index`` for the whole batch (rounded up)."""
-        return int(math.ceil(self.ops[index].minutes_per_unit * self.qty - 1e-9))
+        return math.ceil(self.ops[index].minutes_per_unit * self.qty - 1e-9)
 
     def op_key(self, index: int) -> str:
         """Setup key of op ``index``."""

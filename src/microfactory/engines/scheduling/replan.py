@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from microfactory.engines.scheduling.core import compile_problem
 from microfactory.engines.scheduling.problem import (
-    Batch, Downtime, Interval, SchedulingProblem, Schedule, ScheduledOp, ScheduleParams, Worker,
+    Batch,
+    Downtime,
+    Interval,
+    Schedule,
+    ScheduledOp,
+    ScheduleParams,
+    SchedulingProblem,
+    Worker,
 )
 from microfactory.engines.scheduling.site import solve_compiled, weights_of
 from microfactory.errors import InvalidInput

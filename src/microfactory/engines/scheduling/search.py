@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
+from itertools import pairwise
 
 from microfactory.engines.scheduling.core import CoreProblem, TaskSol, evaluate
 from microfactory.engines.scheduling.cpsat import Restriction, solve_model
@@ -133,7 +134,7 @@ def _neighbourhood(cp: CoreProblem, sol: dict[int, TaskSol], free: list[int], sh
 
 
 def _restriction(cp: CoreProblem, sol: dict[int, TaskSol], relaxed: set[int]) -> Restriction:
-    alts = {t: (s.alt,) for t, s in sol.items() if t not in relaxed}
+    alts: dict[int, tuple[int, ...]] = {t: (s.alt,) for t, s in sol.items() if t not in relaxed}
     staff = {t: s.staff for t, s in sol.items() if t not in relaxed}
     per_machine: dict[int, list[int]] = {}
     for t, s in sol.items():
@@ -142,5 +143,5 @@ def _restriction(cp: CoreProblem, sol: dict[int, TaskSol], relaxed: set[int]) ->
     before: list[tuple[int, int]] = []
     for ts in per_machine.values():
         ts.sort(key=lambda x: sol[x].start)
-        before += list(zip(ts, ts[1:]))
+        before += list(pairwise(ts))
     return Restriction(alts, staff, tuple(before))

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import time
 
-from microfactory.engines.scheduling.core import CoreProblem, TaskSol, Weights, compile_problem, evaluate, to_ops
+from microfactory.engines.scheduling.core import (
+    CoreProblem,
+    TaskSol,
+    Weights,
+    compile_problem,
+    evaluate,
+    to_ops,
+)
 from microfactory.engines.scheduling.dispatch import dispatch
-from microfactory.engines.scheduling.problem import SchedulingProblem, Schedule, ScheduleParams, ScheduledOp
+from microfactory.engines.scheduling.problem import (
+    Schedule,
+    ScheduledOp,
+    ScheduleParams,
+    SchedulingProblem,
+)
 from microfactory.engines.scheduling.search import SearchParams, optimise
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from microfactory.engines.scheduling import (
-    Batch, OpSpec, Resource, ScheduleParams, SchedulingProblem, Worker,
+    Batch,
+    OpSpec,
+    Resource,
+    ScheduleParams,
+    SchedulingProblem,
+    Worker,
 )
 
 FAST = ScheduleParams(time_limit_s=3.0, seed=1, workers=2, tardiness_weight=100, changeover_weight=10,

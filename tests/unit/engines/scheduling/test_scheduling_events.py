@@ -5,11 +5,24 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from microfactory.engines.scheduling import (
-    BatchRejected, MachineDown, Resource, RushOrder, SchedulingProblem, Worker, WorkerAbsent, bottlenecks,
-    check_schedule, gantt_data, gantt_svg, plan_site, plan_sites, replan,
-)
 from tests.unit.engines.scheduling.conftest import FAST, batch, one_machine
+
+from microfactory.engines.scheduling import (
+    BatchRejected,
+    MachineDown,
+    Resource,
+    RushOrder,
+    SchedulingProblem,
+    Worker,
+    WorkerAbsent,
+    bottlenecks,
+    check_schedule,
+    gantt_data,
+    gantt_svg,
+    plan_site,
+    plan_sites,
+    replan,
+)
 
 SHORT = dataclasses.replace(FAST, time_limit_s=2.0)
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from tests.unit.engines.scheduling.conftest import FAST, batch, one_machine
 
 from microfactory.engines.scheduling import (
-    JobShop, Resource, SchedulingProblem, SiteSpec, Worker, check_schedule, dispatch_schedule,
-    generate_site, plan_site, solve_jobshop,
+    JobShop,
+    Resource,
+    SchedulingProblem,
+    SiteSpec,
+    Worker,
+    check_schedule,
+    dispatch_schedule,
+    generate_site,
+    plan_site,
+    solve_jobshop,
 )
-from tests.unit.engines.scheduling.conftest import FAST, batch, one_machine
 
 # ft06 (Fisher & Thompson 1963, OR-Library format, machines from 0); optimum 55.
 FT06 = """6 6
