@@ -2,6 +2,10 @@
 
 from microfactory.engines.routing.batch import route_batch, route_greedy
 from microfactory.engines.routing.capacity import CapacityState
+from microfactory.engines.routing.explain import explain
+from microfactory.engines.routing.generator import generate
+from microfactory.engines.routing.online import RoutingState, initial_state, place_order, state_after
+from microfactory.engines.routing.reroute import RerouteResult, reroute
 from microfactory.engines.routing.result import RoutingResult
 from microfactory.engines.routing.types import (
     REASONS, Assignment, MaterialNeed, RerouteEvent, RoutingLine, RoutingParams, RoutingProblem,
@@ -10,6 +14,7 @@ from microfactory.engines.routing.types import (
 
 __all__ = [
     "REASONS", "Assignment", "CapacityState", "MaterialNeed", "RerouteEvent", "RoutingLine",
-    "RoutingParams", "RoutingProblem", "RoutingResult", "RoutingSite", "Rule", "Unassigned",
-    "route_batch", "route_greedy",
+    "RerouteResult", "RoutingParams", "RoutingProblem", "RoutingResult", "RoutingSite", "RoutingState",
+    "Rule", "Unassigned", "explain", "generate", "initial_state", "place_order", "reroute", "route_batch",
+    "route_greedy", "state_after",
 ]

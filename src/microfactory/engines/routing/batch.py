@@ -47,19 +47,14 @@ def _route_lagrange(t: Tables, groups: NDArray[np.int64], params: RoutingParams,
     rows = lagrange.make_rows(t, groups, params.candidates_per_line)
     opt = lagrange.make_options(t, rows, params.max_late_days)
     zero = np.zeros_like(t.cap)
-    pick, upper = lagrange.primal(t, rows, opt, zero)
-    deadline = start + params.time_limit_s * 0.7
+    site_r, dl_r, upper = lagrange.primal(t, rows, opt, zero, params.max_late_days)
+    deadline = start + params.time_limit_s * 0.6
     bound, lam = lagrange.subgradient(t, rows, opt, params.iterations, upper, deadline, now)
     if bound < upper * (1 - 1e-6):
-        pick2, upper2 = lagrange.primal(t, rows, opt, lam)
+        site2, dl2, upper2 = lagrange.primal(t, rows, opt, lam, params.max_late_days)
         if upper2 < upper:
-            pick, upper = pick2, upper2
-    r_count = len(rows.count)
-    flat_site = opt.site.reshape(r_count, -1)
-    flat_dl = opt.deadline.reshape(r_count, -1)
-    row_site = np.where(pick >= 0, flat_site[np.arange(r_count), np.maximum(pick, 0)], -1)
-    row_dl = flat_dl[np.arange(r_count), np.maximum(pick, 0)]
-    site_of, planned = row_site[rows.row_of], row_dl[rows.row_of]
+            site_r, dl_r, upper = site2, dl2, upper2
+    site_of, planned = site_r[rows.row_of], dl_r[rows.row_of]
     status = "optimal" if bound >= upper * (1 - 1e-9) else "feasible"
     return evaluate(t, site_of, planned, status, min(bound, upper), now() - start, params.seed, "lagrangian")
 

@@ -185,29 +185,54 @@ def _shed(rows: Rows, opt: Options, pick: NDArray[np.int64], ucum: NDArray[np.fl
     return dropped
 
 
-def primal(t: Tables, rows: Rows, opt: Options, lam: NDArray[np.float64]
-           ) -> tuple[NDArray[np.int64], float]:
-    """A capacity-feasible choice (flat option index or -1 per row) and its planned cost."""
+def _fallback(t: Tables, i: int, ucum: NDArray[np.float64], ccum: NDArray[np.float64],
+              max_late: int) -> tuple[int, int, float] | None:
+    """Cheapest allowed site of any rank where line i still fits, with the least lateness."""
+    for s in np.argsort(t.cost[i], kind="stable").tolist():
+        if not np.isfinite(t.cost[i, s]):
+            break
+        base = int(t.due[i] - t.delivery[s])
+        for late in [x for x in STEPS if x <= max_late]:
+            d = base + late
+            if t.earliest[s] <= d < t.horizon and _fits(ucum, ccum, s, d, t.minutes[i]):
+                return s, d, float(t.cost[i, s] + t.late_cost * late)
+    return None
+
+
+def primal(t: Tables, rows: Rows, opt: Options, lam: NDArray[np.float64], max_late: int
+           ) -> tuple[NDArray[np.int64], NDArray[np.int64], float]:
+    """A capacity-feasible plan: site (-1 unassigned) and planned deadline per row, and its cost."""
     ccum = cumulative_capacity(t)
     tail = np.cumsum(lam[:, :, ::-1], axis=2)[:, :, ::-1]
     r_count = len(rows.count)
-    score = (opt.plan_cost + priced(t, rows, opt, tail)).reshape(r_count, -1)
-    _, pick = dual_bound(rows, opt, priced(t, rows, opt, tail), lam, ccum, t.unassigned_cost)
+    price = priced(t, rows, opt, tail)
+    score = (opt.plan_cost + price).reshape(r_count, -1)
+    _, pick = dual_bound(rows, opt, price, lam, ccum, t.unassigned_cost)
     two = np.partition(score, 1, axis=1)[:, :2] if score.shape[1] > 1 else np.c_[score, score + np.inf]
     regret = np.where(np.isfinite(two[:, 1]), two[:, 1] - two[:, 0], t.unassigned_cost * rows.count)
     ucum = usage(t, rows, opt, pick)
     dropped = _shed(rows, opt, pick, ucum, ccum, regret)
     sites, dls = opt.site.reshape(r_count, -1), opt.deadline.reshape(r_count, -1)
+    plan = opt.plan_cost.reshape(r_count, -1)
+    idx = np.arange(r_count)
+    row_site = np.where(pick >= 0, sites[idx, np.maximum(pick, 0)], -1)
+    row_dl = dls[idx, np.maximum(pick, 0)]
+    cost = np.where(pick >= 0, plan[idx, np.maximum(pick, 0)], t.unassigned_cost * rows.count)
+    first_line = np.full(r_count, -1, dtype=np.int64)
+    first_line[rows.row_of[::-1]] = np.arange(len(rows.row_of))[::-1]
     for r in sorted(dropped, key=lambda x: -regret[x]):
-        pick[r] = -1
+        row_site[r], cost[r] = -1, t.unassigned_cost * rows.count[r]
         for j in np.argsort(score[r], kind="stable"):
-            if not np.isfinite(score[r, j]) or opt.plan_cost.reshape(r_count, -1)[r, j] >= t.unassigned_cost * rows.count[r]:
+            if not np.isfinite(score[r, j]) or plan[r, j] >= cost[r]:
                 break
             s, d = int(sites[r, j]), int(dls[r, j])
             if _fits(ucum, ccum, s, d, rows.minutes[r]):
                 ucum[s, :, d:] += rows.minutes[r][:, None]
-                pick[r] = j
+                row_site[r], row_dl[r], cost[r] = s, d, plan[r, j]
                 break
-    plan = opt.plan_cost.reshape(r_count, -1)
-    cost = np.where(pick >= 0, plan[np.arange(r_count), np.maximum(pick, 0)], t.unassigned_cost * rows.count)
-    return pick, float(cost.sum())
+        if row_site[r] < 0 and rows.count[r] == 1:
+            got = _fallback(t, int(first_line[r]), ucum, ccum, max_late)
+            if got is not None and got[2] < cost[r]:
+                ucum[got[0], :, got[1]:] += rows.minutes[r][:, None]
+                row_site[r], row_dl[r], cost[r] = got
+    return row_site, row_dl, float(cost.sum())

@@ -19,6 +19,7 @@ from microfactory.engines.emissions import GCD_UPLIFT, g_per_tkm
 from microfactory.engines.routing.types import REASONS, RoutingLine, RoutingParams, RoutingProblem, RoutingSite, Rule
 
 OK = 0
+STEPS_ONLINE = (0, 1, 2, 3, 4, 5, 7, 10, 14, 21, 30, 60)
 CODE = {name: i + 1 for i, name in enumerate(REASONS)}
 
 
@@ -173,8 +174,12 @@ def build_tables(problem: RoutingProblem, params: RoutingParams, per_batch: bool
             minutes[i, pidx[p]] = m * ln.qty
     due = np.array([ln.due_day - problem.start_day for ln in lines], dtype=np.int64).reshape(len(lines))
     horizon = int(max(due.max(initial=0), 0) + params.max_late_days + 1)
-    cap = np.array([[[s.minutes_on(p, t) for t in range(horizon)] for p in processes] for s in sites],
-                   dtype=np.float64).reshape(len(sites), len(processes), horizon)
+    cap = np.zeros((len(sites), len(processes), horizon))
+    for j, s in enumerate(sites):
+        for p, days in s.capacity.items():
+            row = np.asarray(days[:horizon], dtype=np.float64)
+            cap[j, pidx[p], :len(row)] = row
+            cap[j, pidx[p], len(row):] = days[-1]
     reason, matched = _static_reasons(problem, params, processes, minutes)
     cost = _cost_matrix(problem, minutes, per_batch)
     _adjust(cost, problem, params, matched)
