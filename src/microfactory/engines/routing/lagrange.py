@@ -209,7 +209,8 @@ def primal(t: Tables, rows: Rows, opt: Options, lam: NDArray[np.float64], max_la
     score = (opt.plan_cost + price).reshape(r_count, -1)
     _, pick = dual_bound(rows, opt, price, lam, ccum, t.unassigned_cost)
     two = np.partition(score, 1, axis=1)[:, :2] if score.shape[1] > 1 else np.c_[score, score + np.inf]
-    regret = np.where(np.isfinite(two[:, 1]), two[:, 1] - two[:, 0], t.unassigned_cost * rows.count)
+    with np.errstate(invalid="ignore"):
+        regret = np.where(np.isfinite(two[:, 1]), two[:, 1] - two[:, 0], t.unassigned_cost * rows.count)
     ucum = usage(t, rows, opt, pick)
     dropped = _shed(rows, opt, pick, ucum, ccum, regret)
     sites, dls = opt.site.reshape(r_count, -1), opt.deadline.reshape(r_count, -1)

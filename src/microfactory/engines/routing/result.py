@@ -57,7 +57,8 @@ def static_reason(t: Tables, i: int) -> str:
     codes = t.reason[i]
     if (codes == OK).any():
         return "no_capacity_before_due"
-    counts = np.bincount(codes, minlength=len(REASONS) + 1)
+    up = codes[codes != CODE["site_down"]]
+    counts = np.bincount(up if len(up) else codes, minlength=len(REASONS) + 1)
     return REASONS[int(counts[1:].argmax())]
 
 
