@@ -172,21 +172,41 @@ class CampaignOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class PledgeTally:
+    """Running totals of a campaign's pledges, kept so a pledge is checked in O(products)."""
+
+    units_by_product: Mapping[str, int]
+    pledge_ids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignState:
+    """A campaign with its live pledges; ``tally`` is derived from them when not given."""
+
     campaign: Campaign
     status: CampaignStatus = CampaignStatus.OPEN
     pledges: tuple[Pledge, ...] = ()
     outcome: CampaignOutcome | None = None
+    tally: PledgeTally | None = None
+
+    def __post_init__(self) -> None:
+        if self.tally is None:
+            units = dict.fromkeys(self.campaign.products, 0)
+            for p in self.pledges:
+                units[self.campaign.variants[p.sku]] += p.quantity
+            object.__setattr__(self, "tally", PledgeTally(units, frozenset(p.id for p in self.pledges)))
+
+    @property
+    def _tally(self) -> PledgeTally:
+        assert self.tally is not None  # set in __post_init__
+        return self.tally
 
     @property
     def units(self) -> int:
-        return sum(p.quantity for p in self.pledges)
+        return sum(self._tally.units_by_product.values())
 
     def units_by_product(self) -> dict[str, int]:
-        out = dict.fromkeys(self.campaign.products, 0)
-        for p in self.pledges:
-            out[self.campaign.variants[p.sku]] += p.quantity
-        return out
+        return dict(self._tally.units_by_product)
 
     def minutes_used(self) -> dict[str, float]:
         """Process minutes the accepted pledges need (empty without a capacity limit)."""
@@ -244,13 +264,16 @@ def accept_pledge(state: CampaignState, pledge: Pledge, now_utc: datetime) -> Ac
                        f"{campaign.deadline_local.isoformat()} {campaign.time_zone}")
     if pledge.sku not in campaign.variants:
         return Refused(Refusal.UNKNOWN_VARIANT, f"{pledge.sku} is not part of campaign {campaign.id}")
-    if any(p.id == pledge.id for p in state.pledges):
+    if pledge.id in state._tally.pledge_ids:
         return Refused(Refusal.DUPLICATE_PLEDGE, f"pledge {pledge.id} already taken")
     refusal = _capacity_refusal(state, pledge)
     if refusal is not None:
         return refusal
     event = _event("pledge_accepted", campaign, pledge, campaign.paid(pledge.quantity))
-    return Accepted(replace(state, pledges=state.pledges + (pledge,)), event)
+    units = state.units_by_product()
+    units[campaign.variants[pledge.sku]] += pledge.quantity
+    tally = PledgeTally(units, state._tally.pledge_ids | {pledge.id})
+    return Accepted(replace(state, pledges=state.pledges + (pledge,), tally=tally), event)
 
 
 def _event(kind: str, campaign: Campaign, pledge: Pledge, amount: float) -> CampaignEvent:
@@ -269,7 +292,7 @@ def cancel_pledge(state: CampaignState, pledge_id: str,
         raise NotFound(f"no pledge {pledge_id} in campaign {campaign.id}", field="pledge_id")
     kept = tuple(p for p in state.pledges if p.id != pledge_id)
     event = _event("pledge_cancelled", campaign, pledge, campaign.paid(pledge.quantity))
-    return replace(state, pledges=kept), (event,)
+    return replace(state, pledges=kept, tally=None), (event,)
 
 
 def _going(campaign: Campaign, units: dict[str, int]) -> set[str]:

@@ -165,3 +165,11 @@ def test_campaign_cap_from_free_capacity() -> None:
     assert cap.guaranteed_units == 30  # min(600 // 10, 300 // 10)
     assert cap.max_units == 60 and cap.status == "optimal"  # all tees is best
     assert cap.bound == pytest.approx(60.0)
+
+
+def test_running_tally_matches_a_rebuilt_state() -> None:
+    """The tally kept pledge by pledge equals the one rebuilt from the pledges (as a store reloads it)."""
+    state = _take(CampaignState(_campaign()), Pledge("p1", "a", "TEE-S", 2), Pledge("p2", "b", "CAP-1", 1),
+                  Pledge("p3", "c", "TEE-M", 4))
+    rebuilt = CampaignState(state.campaign, pledges=state.pledges)
+    assert rebuilt == state and state.units_by_product() == {"cap": 1, "tee": 6}
