@@ -130,8 +130,8 @@ def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: st
     if uow.orders.exists(order_id):
         raise Conflict(f"order {order_id} already exists", field="order_id")
     order = build_order(req, network, catalog, now, order_id)
-    order, events = advance_order(order, OrderStatus.VALIDATED, now, "intake validation passed")
     uow.orders.add(order, actor)
+    order, events = advance_order(order, OrderStatus.VALIDATED, now, "intake validation passed")
     uow.orders.save_status(order, events, actor)
     if idempotency_key:
         uow.idempotency.put(scope, idempotency_key, req.fingerprint(), 201, {"order_id": order.id}, now)
@@ -147,8 +147,8 @@ def import_orders(uow: UnitOfWork, orders: list[Order], *, now: datetime, actor:
         if (order.external_id and uow.orders.id_for_external(order.brand, order.external_id)) or uow.orders.exists(order.id):
             skipped += 1
             continue
+        uow.orders.add(order, actor)
         validated, events = advance_order(order, OrderStatus.VALIDATED, now, "imported from CSV")
-        uow.orders.add(validated, actor)
         uow.orders.save_status(validated, events, actor)
         created += 1
     if created:
