@@ -51,7 +51,7 @@ def migrations_dir() -> Path:
     return Path(__file__).with_name("migrations")
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` with Alembic (idempotent)."""
     from alembic import command
     from alembic.config import Config

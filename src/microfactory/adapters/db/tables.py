@@ -195,3 +195,144 @@ audit_log = Table(
     Column("entity_id", String(128), nullable=False),
     Column("data", JSON, nullable=False),
 )
+
+# --- production, quality, traceability, fulfillment (migration 0002) ---------------------
+
+plans = Table(
+    "plans", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("site_id", String(64), nullable=False, index=True),
+    Column("status", String(16), nullable=False),   # solver status
+    Column("active", Boolean, nullable=False, default=True),
+    Column("objective", Float, nullable=True),
+    Column("bound", Float, nullable=True),
+    Column("runtime_s", Float, nullable=True),
+    Column("seed", Integer, nullable=True),
+    Column("summary", JSON, nullable=False),        # kpis, moved operations, bottlenecks
+    Column("created_at", DateTime, nullable=False),
+)
+
+batches = Table(
+    "batches", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("site_id", String(64), ForeignKey("sites.id"), nullable=False, index=True),
+    Column("setup_key", String(200), nullable=False),
+    Column("product_id", String(64), nullable=False, default=""),
+    Column("lot", String(20), nullable=False, unique=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("units", Integer, nullable=False),
+    Column("due", DateTime, nullable=True),
+    Column("planned_start", DateTime, nullable=True),
+    Column("planned_end", DateTime, nullable=True),
+    Column("plan_id", String(64), nullable=True, index=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+batch_lines = Table(
+    "batch_lines", metadata,
+    Column("batch_id", String(64), ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("line_id", String(80), ForeignKey("order_lines.id"), primary_key=True),
+    Column("order_id", String(64), nullable=False, index=True),
+    Column("sku", String(200), nullable=False),
+    Column("quantity", Integer, nullable=False),
+)
+
+work_ops = Table(
+    "work_ops", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("plan_id", String(64), nullable=False, index=True),
+    Column("batch_id", String(64), ForeignKey("batches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("op_id", String(64), nullable=False),
+    Column("process", String(64), nullable=False),
+    Column("resource_id", String(64), nullable=False),
+    Column("unit", Integer, nullable=False, default=0),
+    Column("worker_id", String(64), nullable=True),
+    Column("start", DateTime, nullable=False),
+    Column("end", DateTime, nullable=False),
+    Column("setup_minutes", Float, nullable=False, default=0.0),
+    Column("status", String(16), nullable=False, default="planned"),  # planned, started, done
+)
+
+material_consumption = Table(
+    "material_consumption", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", String(64), ForeignKey("batches.id"), nullable=False, index=True),
+    Column("site_id", String(64), nullable=False),
+    Column("item", String(200), nullable=False),
+    Column("lot", String(40), nullable=False, index=True),
+    Column("qty", Float, nullable=False),
+    Column("at", DateTime, nullable=False),
+)
+
+inspections = Table(
+    "inspections", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("batch_id", String(64), ForeignKey("batches.id"), nullable=False, index=True),
+    Column("site_id", String(64), nullable=False, index=True),
+    Column("family", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("sample_size", Integer, nullable=False),
+    Column("defects", JSON, nullable=False),
+    Column("decision", String(32), nullable=False),
+    Column("inspector", String(128), nullable=False, default=""),
+    Column("detail", JSON, nullable=False),
+    Column("at", DateTime, nullable=False),
+)
+
+quality_states = Table(
+    "quality_states", metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("family", String(64), primary_key=True),
+    Column("state", JSON, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+trace_events = Table(
+    "trace_events", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(128), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("batch_id", String(64), nullable=True, index=True),
+    Column("order_id", String(64), nullable=True, index=True),
+    Column("event", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+)
+
+shipments = Table(
+    "shipments", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("order_id", String(64), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),        # parcel, same_day, pickup, transfer
+    Column("carrier", String(64), nullable=False),
+    Column("tracking", String(128), nullable=True, unique=True),
+    Column("status", String(24), nullable=False),
+    Column("from_site", String(64), nullable=True),
+    Column("detail", JSON, nullable=False),            # legs, price, emissions, promised date
+    Column("created_at", DateTime, nullable=False),
+)
+
+customer_preferences = Table(
+    "customer_preferences", metadata,
+    Column("customer_ref", String(200), primary_key=True),
+    Column("brand_id", String(64), ForeignKey("brands.id"), nullable=False),
+    Column("cadence", String(16), nullable=False),     # asap, weekly, biweekly
+    Column("weekday", Integer, nullable=True),
+    Column("anchor", Date, nullable=True),
+    Column("channel", String(16), nullable=False, default="email"),
+    Column("pickup_store", String(64), nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+returns = Table(
+    "returns", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("order_id", String(64), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("line_id", String(80), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("reason", String(24), nullable=False),      # fit, defect, not_as_described, changed_mind
+    Column("status", String(24), nullable=False),      # authorised, received, restocked, remade, rejected
+    Column("detail", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -11,15 +13,38 @@ from microfactory.adapters.db.repositories import (AuditRepository, CatalogRepos
                                                    NetworkRepository, OrderRepository)
 
 
+#: Repositories of the capabilities, created on first use: attribute -> "module:Class" under adapters.db.
+EXTRA_REPOSITORIES: dict[str, str] = {
+    "production": "production_repo:ProductionRepository",
+    "routing": "routing_repo:RoutingRepository",
+    "quality": "quality_repo:QualityRepository",
+    "trace": "trace_repo:TraceRepository",
+    "fulfillment": "fulfillment_repo:FulfillmentRepository",
+    "demand": "demand_repo:DemandRepository",
+    "auth": "auth_repo:AuthRepository",
+}
+
+
 class SqlUnitOfWork:
     """``with SqlUnitOfWork(engine) as uow: ...; uow.commit()`` — anything not committed rolls back."""
 
     conn: Connection
 
+    def __getattr__(self, name: str) -> Any:
+        target = EXTRA_REPOSITORIES.get(name)
+        if target is None or "conn" not in self.__dict__:
+            raise AttributeError(name)
+        module, cls = target.split(":")
+        repo = getattr(importlib.import_module(f"microfactory.adapters.db.{module}"), cls)(self.conn)
+        setattr(self, name, repo)
+        return repo
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def __enter__(self) -> SqlUnitOfWork:
+        for name in EXTRA_REPOSITORIES:
+            self.__dict__.pop(name, None)
         self.conn = self.engine.connect()
         self._tx = self.conn.begin()
         self.network = NetworkRepository(self.conn)
