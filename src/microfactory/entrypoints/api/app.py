@@ -41,7 +41,26 @@ def create_app(container: Container) -> FastAPI:
 
     for module in (network, orders, webhooks):
         app.include_router(module.router)
+    for router in _capability_routers():
+        app.include_router(router)
     return app
+
+
+def _capability_routers() -> list[Any]:
+    """Every other module of ``entrypoints/api/routers`` with a ``router`` (one per capability)."""
+    import importlib
+    import pkgutil
+
+    import microfactory.entrypoints.api.routers as pkg
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name in ("network", "orders", "webhooks"):
+            continue
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        if hasattr(module, "router"):
+            found.append(module.router)
+    return found
 
 
 def app_from_env() -> FastAPI:

@@ -23,6 +23,27 @@ app.add_typer(orders_cmds.app, name="orders")
 for name, fn in catalog_cmds.COMMANDS.items():
     app.command(name)(fn)
 
+
+def _register_capabilities() -> None:
+    """Each capability's commands live in ``entrypoints/cli/<name>_cmds.py``, exposing either
+    ``GROUPS = {"name": typer_app}`` (sub-commands) or ``COMMANDS = {"name": function}``."""
+    import importlib
+    import pkgutil
+
+    import microfactory.entrypoints.cli as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if not info.name.endswith("_cmds") or info.name in ("orders_cmds", "catalog_cmds"):
+            continue
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        for group, sub in getattr(module, "GROUPS", {}).items():
+            app.add_typer(sub, name=group)
+        for name, fn in getattr(module, "COMMANDS", {}).items():
+            app.command(name)(fn)
+
+
+_register_capabilities()
+
 EXAMPLE = "examples/berlin"
 
 
