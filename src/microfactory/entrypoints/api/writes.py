@@ -8,7 +8,7 @@ returns the first order. So a write is never applied twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -32,3 +32,33 @@ def run_write(c: Container, fn: Callable[[SqlUnitOfWork], T], attempts: int = 3)
                 uow.rollback()
     raise Conflict("the write conflicted with a concurrent one; retry the request", field=None,
                    details={"retryable": True, "cause": type(last).__name__ if last else ""})
+
+
+def idempotent_write(c: Container, scope: str, key: str | None, request: object,
+                     fn: Callable[[SqlUnitOfWork], dict[str, Any]], status_code: int = 200) -> dict[str, Any]:
+    """Run a write once per (scope, Idempotency-Key): a replay returns the stored response.
+
+    The response (a JSON-able dict) is stored with the write in the same transaction, so a
+    crash between the two cannot happen; the same key with another request is a 409.
+    """
+    import hashlib
+    import json
+
+    from microfactory.errors import ErrorCode, MicrofactoryError
+
+    fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+    def work(uow: SqlUnitOfWork) -> dict[str, Any]:
+        if key:
+            seen = uow.idempotency.get(scope, key)
+            if seen is not None:
+                if seen.request_hash != fingerprint:
+                    raise MicrofactoryError("this Idempotency-Key was used with a different request",
+                                            field="Idempotency-Key", code=ErrorCode.IDEMPOTENCY_MISMATCH)
+                return dict(seen.response)
+        result = fn(uow)
+        if key:
+            uow.idempotency.put(scope, key, fingerprint, status_code, result, c.clock.now())
+        return result
+
+    return run_write(c, work)
