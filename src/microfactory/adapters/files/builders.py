@@ -21,7 +21,8 @@ def _dupes(doc: Located, items: list[dict[str, Any]], base: tuple[str | int, ...
     for i, item in enumerate(items):
         key = str(item["id"])
         if key in seen:
-            problems.append(doc.problem(base + (i, "id"), f"{what} id {key!r} is repeated (first at item {seen[key]})"))
+            first = doc.line(base + (seen[key], "id"))
+            problems.append(doc.problem(base + (i, "id"), f"{what} id {key!r} is repeated (first at line {first})"))
         seen.setdefault(key, i)
 
 
@@ -125,17 +126,7 @@ def _product(doc: Located, path: tuple[str | int, ...], raw: dict[str, Any], net
     start = len(problems)
     if raw["brand"] not in {b.id for b in network.brands}:
         problems.append(doc.problem(path + ("brand",), f"product {pid}: brand {raw['brand']!r} is not in network.yaml"))
-    options: dict[str, OptionGroup] = {}
-    for k, o in enumerate(raw["options"]):
-        try:
-            kind = OptionKind(o.get("kind", "number" if "min" in o else "choice"))
-            group = OptionGroup(o["name"], kind, tuple(str(v) for v in o.get("values", [])), o.get("min"),
-                                o.get("max"), o.get("unit", ""), None if o.get("default") is None else str(o["default"]))
-            if group.name in options:
-                problems.append(doc.problem(path + ("options", k, "name"), f"product {pid}: option {group.name!r} is repeated"))
-            options[group.name] = group
-        except MicrofactoryError as exc:
-            problems.append(doc.problem(path + ("options", k), f"product {pid}: {exc.message}"))
+    options = _options(doc, path, pid, raw["options"], problems)
     offered = network.processes
     for k, op in enumerate(raw["operations"]):
         if op["process"] not in offered:
@@ -154,6 +145,27 @@ def _product(doc: Located, path: tuple[str | int, ...], raw: dict[str, Any], net
     if len(problems) > start:
         return None
     return _make_product(raw, options)
+
+
+def _options(doc: Located, path: tuple[str | int, ...], pid: str, raws: list[dict[str, Any]],
+             problems: list[FileProblem]) -> dict[str, OptionGroup]:
+    """The product's option groups by name; a bad or repeated option is a problem at its line."""
+    options: dict[str, OptionGroup] = {}
+    for k, o in enumerate(raws):
+        kind = OptionKind(o.get("kind", "number" if "min" in o else "choice"))
+        values = tuple(str(v) for v in o.get("values", []))
+        try:
+            group = OptionGroup(o["name"], kind, values, o.get("min"), o.get("max"), o.get("unit", ""),
+                                None if o.get("default") is None else str(o["default"]))
+        except MicrofactoryError as exc:
+            problems.append(doc.problem(path + ("options", k), f"product {pid}: {exc.message}"))
+            # a stand-in, so that references to this option raise no follow-on problems
+            group = OptionGroup(o["name"], kind, values or ("?",), 0.0, 0.0)
+        if group.name in options:
+            problems.append(doc.problem(path + ("options", k, "name"), f"product {pid}: option {group.name!r} is repeated"))
+            continue
+        options[group.name] = group
+    return options
 
 
 def _make_product(raw: dict[str, Any], options: dict[str, OptionGroup]) -> Product:

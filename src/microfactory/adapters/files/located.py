@@ -80,9 +80,8 @@ def _convert(node: yaml.Node, path: Path_, out: Located, loader: yaml.SafeLoader
         return [_convert(v, path + (i,), out, loader, problems) for i, v in enumerate(node.value)]
     try:
         value = loader.construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError) as exc:  # e.g. an unquoted 2026-13-45 read as a date
-        problems.append(FileProblem(out.file, node.start_mark.line + 1, f"cannot read {node.value!r}: {exc}"))
-        return node.value
+    except (yaml.YAMLError, ValueError):  # e.g. an unquoted 2026-13-45 taken for a date: keep the text
+        return node.value                   # and let the schema say what is wrong with it
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
