@@ -6,9 +6,22 @@ from dataclasses import replace
 
 import pytest
 
-from microfactory.domain.catalog import (BomLine, Catalog, Condition, Material, Operation, OptionGroup,
-                                         OptionKind, Product, explode, fill_template, format_options,
-                                         make_variant, parse_options)
+from microfactory.domain.catalog import (
+    BomLine,
+    Catalog,
+    Condition,
+    ExplodedBom,
+    Material,
+    Operation,
+    OptionGroup,
+    OptionKind,
+    Product,
+    explode,
+    fill_template,
+    format_options,
+    make_variant,
+    parse_options,
+)
 from microfactory.domain.formula import Formula
 from microfactory.errors import ErrorCode, InvalidInput
 
@@ -63,8 +76,8 @@ def tee() -> Product:
     )
 
 
-def qty_of(bom: object, material: str) -> float:
-    return next(m.qty for m in bom.materials if m.material == material)  # type: ignore[attr-defined]
+def qty_of(bom: ExplodedBom, material: str) -> float:
+    return next(m.qty for m in bom.materials if m.material == material)
 
 
 def test_template_material_takes_the_chosen_fabric() -> None:
@@ -301,3 +314,13 @@ def test_catalog_explode_and_variants() -> None:
     with pytest.raises(InvalidInput) as err:
         catalog.product("sofa")
     assert err.value.field == "product"
+
+
+def test_formula_failing_at_explosion_is_invalid_input() -> None:
+    """A BOM formula that divides by zero for the chosen measurement raises InvalidInput on field formula."""
+    product = replace(shirt(), bom=(BomLine("linen", formula=Formula("10 / (chest_cm - 100)")),))
+    with pytest.raises(InvalidInput) as err:
+        explode(product, make_variant(product, {"fabric": "linen", "chest_cm": "100", "sleeve_cm": "60"}), MATERIALS)
+    assert err.value.field == "formula"
+    fine = explode(product, make_variant(product, {"fabric": "linen", "chest_cm": "105", "sleeve_cm": "60"}), MATERIALS)
+    assert qty_of(fine, "linen") == pytest.approx(2.0)

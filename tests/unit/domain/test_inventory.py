@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from microfactory.domain.inventory import Inventory, MovementKind
+from microfactory.domain.inventory import Inventory, Movement, MovementKind
 from microfactory.errors import ErrorCode, InsufficientStock, InvalidInput
 
 T0 = datetime(2026, 11, 1, 9, 0)
@@ -214,7 +214,7 @@ OPS = st.one_of(
 )
 
 
-def _apply(inv: Inventory, op: tuple[str, str, str, int], at: datetime) -> tuple[Inventory, list]:  # type: ignore[type-arg]
+def _apply(inv: Inventory, op: tuple[str, str, str, int], at: datetime) -> tuple[Inventory, list[Movement]]:
     kind, site, key, qty = op
     other = SITES[1 - SITES.index(site)]
     if kind == "receive":
@@ -236,7 +236,7 @@ def _apply(inv: Inventory, op: tuple[str, str, str, int], at: datetime) -> tuple
 @given(st.lists(OPS, max_size=40))
 def test_random_operations_never_go_negative(ops: list[tuple[str, str, str, int]]) -> None:
     """Whatever operations are tried (refused ones skipped), on-hand and available stay ≥ 0 and on-hand is the sum of movements."""
-    inv, ledger = Inventory(), []
+    inv, ledger = Inventory(), list[Movement]()
     for n, op in enumerate(ops):
         try:
             inv, moves = _apply(inv, op, t(n))

@@ -9,8 +9,18 @@ from datetime import date, datetime, time
 import pytest
 
 from microfactory.domain.geo import Location, haversine_km
-from microfactory.domain.network import (Brand, Calendar, Network, Operator, Resource, Site, SiteKind,
-                                         SiteStatus, SupplierOffer, Worker)
+from microfactory.domain.network import (
+    Brand,
+    Calendar,
+    Network,
+    Operator,
+    Resource,
+    Site,
+    SiteKind,
+    SiteStatus,
+    SupplierOffer,
+    Worker,
+)
 from microfactory.errors import InvalidInput, NotFound
 
 MON, TUE, WED, THU, FRI, SAT, SUN = (date(2026, 12, d) for d in range(21, 28))
@@ -31,7 +41,7 @@ def workshop(**changes: object) -> Site:
                  Worker("w3", frozenset({"sewing"}), 22,
                         calendar=Calendar(weekdays=frozenset({0}), start=time(8), end=time(12)))),
     )
-    return replace(site, **changes)  # type: ignore[arg-type]
+    return replace(site, **changes)
 
 
 def test_default_calendar_is_weekdays_eight_to_five() -> None:

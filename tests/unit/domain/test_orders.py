@@ -9,9 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microfactory.domain.geo import Location
-from microfactory.domain.orders import (PROGRESS, TRANSITIONS, Delivery, DeliveryKind, Order, OrderLine,
-                                        OrderStatus, advance_line, advance_order, check_transition,
-                                        derive_status)
+from microfactory.domain.orders import (
+    PROGRESS,
+    TRANSITIONS,
+    Delivery,
+    DeliveryKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    advance_line,
+    advance_order,
+    check_transition,
+    derive_status,
+)
 from microfactory.errors import ErrorCode, IllegalTransition, InvalidInput
 
 S = OrderStatus
