@@ -97,3 +97,11 @@ def test_policy_validation() -> None:
     """A stocked policy with s above S is refused."""
     with pytest.raises(InvalidInput):
         StockPolicy("shop1", "TEE-M", PolicyKind.STOCKED, reorder_point=9, order_up_to=4)
+
+
+@given(st.integers(0, 30), st.integers(1, 40))
+def test_sale_never_drives_stock_negative(on_hand: int, quantity: int) -> None:
+    """Shelf and made-to-order units add up to the sale and the shelf never goes below zero."""
+    out = sell(STOCKED, StockPosition("shop1", "TEE-M", on_hand=on_hand), quantity)
+    assert out.from_stock + out.made_to_order == quantity
+    assert out.position.on_hand == on_hand - out.from_stock >= 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microfactory.engines.pooling import OpenLine, RunOffer, propose_runs
 
@@ -43,3 +45,22 @@ def test_lines_without_an_offer_are_ignored() -> None:
     lines = [OpenLine("l1", "A", "s2", "denim", 60), OpenLine("l2", "B", "s2", "denim", 60)]
     result = propose_runs(lines, [RunOffer("s1", "denim", 100, 500.0)])
     assert result.runs == () and result.baseline_cost == 0.0
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("ABCD"), st.integers(5, 80)), min_size=1, max_size=7))
+def test_proposals_are_valid_and_never_cost_more(spec: list[tuple[str, int]]) -> None:
+    """Every proposed run pools two brands or more within its batch limits, and saving is >= 0."""
+    lines = [OpenLine(f"l{i}", brand, "s1", "denim", qty) for i, (brand, qty) in enumerate(spec)]
+    offer = RunOffer("s1", "denim", 100, 400.0, 2.0, max_batch=180)
+    result = propose_runs(lines, [offer])
+    assert result.status == "optimal" and result.saving >= -1e-6
+    used = [line_id for run in result.runs for line_id in run.line_ids]
+    assert len(used) == len(set(used))
+    assert all(len(r.brands) >= 2 and 100 <= r.units <= 180 for r in result.runs)
+    left: dict[str, int] = {}
+    for line in lines:
+        if line.id not in used:
+            left[line.brand] = left.get(line.brand, 0) + line.quantity
+    pooled = 400.0 * len(result.runs) + sum(offer.alone(q) for q in left.values())
+    assert result.objective == pytest.approx(pooled)
