@@ -99,6 +99,8 @@ class Inventory:
             else:
                 res.pop((site, item, ref))
         moves = [Movement(MovementKind.ISSUE, site, item, lot_id, -take, at, ref) for lot_id, take in picks]
+        if own:
+            moves.append(Movement(MovementKind.RELEASE, site, item, "", -min(own, qty), at, ref))
         return self._with(lots=lots, reservations=res), moves
 
     def transfer(self, source: str, dest: str, item: str, qty: float, at: datetime,

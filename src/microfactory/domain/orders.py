@@ -35,7 +35,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.VALIDATED: frozenset({S.ROUTED, S.CANCELLED}),
     S.ROUTED: frozenset({S.SCHEDULED, S.ROUTED, S.VALIDATED, S.CANCELLED}),
     S.SCHEDULED: frozenset({S.IN_PRODUCTION, S.ROUTED, S.VALIDATED, S.CANCELLED}),
-    S.IN_PRODUCTION: frozenset({S.QC_PASSED, S.SCHEDULED}),
+    S.IN_PRODUCTION: frozenset({S.QC_PASSED}),
     S.QC_PASSED: frozenset({S.PACKED}),
     S.PACKED: frozenset({S.SHIPPED, S.READY_FOR_PICKUP}),
     S.SHIPPED: frozenset({S.DELIVERED, S.RETURNED}),
