@@ -166,7 +166,7 @@ def shapley_sampled(game: CostGame, *, samples: int, seed: int, balanced: bool =
                          time.perf_counter() - start, seed)
 
 
-def shapley(game: CostGame, *, exact_max: int = 12, samples: int = 20000,
+def shapley(game: CostGame, *, exact_max: int = 12, samples: int = 200_000,
             seed: int = 0) -> ShapleyResult:
     """Exact shares up to ``exact_max`` players, sampled (seeded) beyond."""
     if game.players <= exact_max:

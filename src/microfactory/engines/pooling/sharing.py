@@ -34,7 +34,7 @@ class SharingParams:
 
     rule: SharingRule = SharingRule.SHAPLEY
     exact_max: int = 12
-    samples: int = 20000
+    samples: int = 200_000
     seed: int = 0
 
     def __post_init__(self) -> None:
