@@ -9,6 +9,7 @@ routing or is released, as its brand chose when it joined (``on_fail``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
@@ -132,8 +133,12 @@ def leave_run(state: RunState, line_id: str) -> RunState:
     return replace(state, lines=kept)
 
 
-def resolve_run(state: RunState, now: int) -> tuple[RunState, tuple[RunEvent, ...]]:
-    """Schedule a filled run, fail an unfilled one at its deadline; idempotent once resolved."""
+def resolve_run(state: RunState, now: int, brand_choices: Mapping[str, OnFail] | None = None
+                ) -> tuple[RunState, tuple[RunEvent, ...]]:
+    """Schedule a filled run, fail an unfilled one at its deadline; idempotent once resolved.
+
+    On failure each line follows ``brand_choices[brand]`` when given, else its own ``on_fail``.
+    """
     if state.status is not RunStatus.OPEN:
         return state, ()
     run_id = state.run.id
@@ -142,6 +147,7 @@ def resolve_run(state: RunState, now: int) -> tuple[RunState, tuple[RunEvent, ..
             RunEvent("schedule_batch", run_id, quantity=state.units),)
     if now < state.run.deadline:
         return state, ()
-    events = tuple(RunEvent(f"{line.on_fail.value}_line", run_id, line.id, line.brand, line.quantity)
-                   for line in state.lines)
+    choices = brand_choices or {}
+    events = tuple(RunEvent(f"{choices.get(line.brand, line.on_fail).value}_line", run_id, line.id,
+                            line.brand, line.quantity) for line in state.lines)
     return replace(state, status=RunStatus.FAILED), events

@@ -113,3 +113,10 @@ def test_brand_without_lines_is_forbidden() -> None:
     """A brand that did not join the run cannot see it."""
     with pytest.raises(Forbidden):
         brand_view(_joined(), "delta")
+
+
+def test_brand_choice_overrides_line_choice_on_failure() -> None:
+    """A brand-wide choice given at resolution applies to all of that brand's lines."""
+    state = leave_run(_joined(), "c1")
+    _, events = resolve_run(state, now=1440, brand_choices={"alpha": OnFail.RELEASE})
+    assert [(e.kind, e.brand) for e in events] == [("release_line", "alpha"), ("release_line", "beta")]
