@@ -29,6 +29,9 @@ class Restriction:
     alts: dict[int, tuple[int, ...]] = field(default_factory=dict)
     staff: dict[int, int | None] = field(default_factory=dict)
     before: tuple[tuple[int, int], ...] = ()
+    window: tuple[int, int] | None = None
+    starts: dict[int, int] = field(default_factory=dict)
+    adjacent: frozenset[tuple[int, int]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,10 @@ class _Model:
             return False
         if t in self.locked and t2 in self.locked:
             return self.succ.get(t) == t2
+        win = self.r.window
+        if win is not None and (t in self.locked or t2 in self.locked) and (t, t2) not in self.r.adjacent:
+            kept = t if t in self.locked else t2
+            return win[0] <= self.r.starts.get(kept, win[0]) <= win[1]
         if t in self.cp.fixed and t2 in self.cp.fixed:
             return self.cp.fixed[t].start <= self.cp.fixed[t2].start
         return True

@@ -49,7 +49,7 @@ class SiteSpec:
     days: int = 5
     materials: int = 8
     colours: int = 6
-    load: float = 1.0
+    load: float = 0.75
 
     def __post_init__(self) -> None:
         if min(self.lines, self.setup_keys, self.workers, self.days, self.materials, self.colours) < 1:

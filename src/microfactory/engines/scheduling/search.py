@@ -20,6 +20,10 @@ from microfactory.engines.scheduling.cpsat import Restriction, solve_model
 from microfactory.engines.scheduling.dispatch import RULES, dispatch
 
 
+#: From this many tasks on, LNS neighbourhoods also limit changeover arcs to a time window.
+WINDOW_FROM_TASKS = 150
+
+
 @dataclass(frozen=True, slots=True)
 class SearchParams:
     """Budget and behaviour of :func:`optimise`."""
@@ -88,7 +92,8 @@ def _lns(cp: CoreProblem, h: int, best: dict[int, TaskSol], deadline: float,
     free = [t for t in range(len(cp.tasks)) if t not in cp.fixed]
     if not free:
         return best, 0
-    share, iters = 0.25, 0
+    big = len(free) >= 2 * WINDOW_FROM_TASKS
+    share, iters = (min(0.25, 40 / len(free)) if big else 0.25), 0
     while time.monotonic() < deadline - 0.05:
         step = min(params.lns_step_s, deadline - time.monotonic())
         relaxed = _neighbourhood(cp, best, free, share, rng)
@@ -107,6 +112,8 @@ def _neighbourhood(cp: CoreProblem, sol: dict[int, TaskSol], free: list[int], sh
                    rng: random.Random) -> set[int]:
     size = max(2, int(share * len(free)))
     kind = rng.randrange(3)
+    if len(free) >= 2 * WINDOW_FROM_TASKS and rng.random() < 0.5:
+        kind = 1
     if kind == 0:
         jobs = list({cp.tasks[t].job for t in free})
         rng.shuffle(jobs)
@@ -144,4 +151,14 @@ def _restriction(cp: CoreProblem, sol: dict[int, TaskSol], relaxed: set[int]) ->
     for ts in per_machine.values():
         ts.sort(key=lambda x: sol[x].start)
         before += list(pairwise(ts))
-    return Restriction(alts, staff, tuple(before))
+    if len(cp.tasks) < WINDOW_FROM_TASKS or not relaxed:
+        return Restriction(alts, staff, tuple(before))
+    seq: dict[int, list[int]] = {}
+    for t, s in sol.items():
+        seq.setdefault(cp.tasks[t].alts[s.alt][0], []).append(t)
+    adjacent = {pair for ts in seq.values() for pair in pairwise(sorted(ts, key=lambda x: sol[x].start))}
+    lo = min(sol[t].start for t in relaxed)
+    hi = max(sol[t].end for t in relaxed)
+    slack = max(60, (hi - lo) // 2)
+    return Restriction(alts, staff, tuple(before), (lo - slack, hi + slack), {t: s.start for t, s in sol.items()},
+                       frozenset(adjacent))
