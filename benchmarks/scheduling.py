@@ -13,13 +13,14 @@ Run: ``.venv/bin/python benchmarks/scheduling.py [--quick] [--only fjsp,jsp,site
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _results import machine_line, md_table, record
+from _results import RESULTS, machine_line, md_table, record
 from jobshop_reader import best_known, read_fjs, read_jsp, shared_dir
 from plain_cpsat import solve_plain
 
@@ -89,6 +90,7 @@ def run_sites(seeds: list[int], spec: SiteSpec, t_ours: float) -> tuple[str, dic
     for seed in seeds:
         p = generate_site(seed, spec)
         plans = {r: dispatch_schedule(p, r, params) for r in ("edd", "spt", "fifo")}
+        plans["group (our warm-start rule)"] = dispatch_schedule(p, "group", params)
         plans["ours"] = plan_site(p, params)
         for name, s in plans.items():
             errors = check_schedule(p, s)
@@ -137,9 +139,25 @@ def main() -> None:
                    f"**{s['tard_cut']:.1f}%** below the best dispatch rule (worst site {s['tard_cut_min']:.1f}%); "
                    f"median changeover minutes **{s['co_cut']:.1f}%** below FIFO (worst {s['co_cut_min']:.1f}%) "
                    f"(targets: 30% and 30%)\n\n{table}")
-    text = "\n\n".join(out)
+    text = merge_previous("\n\n".join(out), parts)
     print(text)
     record("scheduling", text)
+
+
+def merge_previous(text: str, parts: set[str]) -> str:
+    """Keep the sub-sections of the last recorded run for the parts not rerun now (``--only``)."""
+    if parts >= {"fjsp", "jsp", "sites"}:
+        return text
+    old = RESULTS.read_text() if RESULTS.exists() else ""
+    m = re.search(r"<!-- scheduling:start -->(.*?)<!-- scheduling:end -->", old, re.DOTALL)
+    if not m:
+        return text
+    blocks = {b.split("\n", 1)[0]: "#### " + b for b in m.group(1).split("#### ")[1:]}
+    new = {b.split("\n", 1)[0]: "#### " + b for b in text.split("#### ")[1:]}
+    head = text.split("#### ")[0].rstrip() + f" (parts rerun: {', '.join(sorted(parts))})"
+    merged = [new.get(title, block).strip() for title, block in blocks.items()]
+    merged += [b.strip() for t, b in new.items() if t not in blocks]
+    return "\n\n".join([head, *merged])
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from microfactory.engines.scheduling.core import CoreProblem, TaskSol, evaluate
 from microfactory.engines.scheduling.cpsat import Restriction, solve_model
 from microfactory.engines.scheduling.dispatch import RULES, dispatch
 
-
 #: From this many tasks on, LNS neighbourhoods also limit changeover arcs to a time window.
 WINDOW_FROM_TASKS = 150
 
@@ -54,7 +53,8 @@ class SearchResult:
 
 def best_dispatch(cp: CoreProblem, rule: str = "best") -> tuple[str, dict[int, TaskSol]]:
     """The dispatch schedule of ``rule`` or, for "best", of the rule with the lowest objective."""
-    rules = (RULES + (("keep",) if cp.previous else ())) if rule == "best" else (rule,)
+    extra = ("group",) if cp.setup is not None else ()
+    rules = (RULES + extra + (("keep",) if cp.previous else ())) if rule == "best" else (rule,)
     scored = [(evaluate(cp, sol)[0], i, r, sol) for i, r in enumerate(rules) for sol in [dispatch(cp, r)]]
     _obj, _i, name, sol = min(scored, key=lambda x: (x[0], x[1]))
     return name, sol

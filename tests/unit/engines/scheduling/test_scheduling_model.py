@@ -109,7 +109,7 @@ def test_result_reports_solver_fields() -> None:
     assert s.status == "optimal" and s.objective == s.bound and s.runtime_s >= 0 and s.seed == 1
 
 
-@pytest.mark.parametrize("rule", ["edd", "spt", "fifo", "mwkr"])
+@pytest.mark.parametrize("rule", ["edd", "spt", "fifo", "mwkr", "group", "keep"])
 def test_dispatch_rules_give_feasible_schedules(rule: str) -> None:
     """Every dispatch rule's schedule of a generated site passes the checker."""
     p = generate_site(7, SiteSpec(lines=40, setup_keys=8, days=3))
@@ -135,3 +135,18 @@ def test_missing_skill_is_reported_as_infeasible() -> None:
                           (batch("b", "A", 10),), 100)
     with pytest.raises(Infeasible, match="sew"):
         plan_site(p, FAST)
+
+
+def test_group_rule_runs_same_key_batches_back_to_back() -> None:
+    """The grouping rule runs A, A, B (two changeovers) where FIFO runs A, B, A (three)."""
+    p = one_machine(batch("b1", "A", 30, due=500), batch("b2", "B", 30, due=510), batch("b3", "A", 30, due=520))
+    assert dispatch_schedule(p, "fifo").changeover_minutes == 30
+    assert dispatch_schedule(p, "group").changeover_minutes == 20
+
+
+def test_unknown_rule_is_rejected() -> None:
+    """An unknown dispatch rule name raises InvalidInput."""
+    from microfactory.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        dispatch_schedule(one_machine(batch("b1", "A", 10)), "lifo")
