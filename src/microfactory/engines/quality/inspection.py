@@ -14,7 +14,7 @@ services turn it into re-routed and re-planned work.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from microfactory.engines.quality.sampling import LotDecision, SamplingPlan, sampling_plan
 from microfactory.errors import InvalidInput
@@ -62,8 +62,8 @@ class InspectionInput:
     def __post_init__(self) -> None:
         if not self.batch_id:
             raise InvalidInput("batch_id must not be empty", field="batch_id")
-        if self.lot_size < 2:
-            raise InvalidInput("lot_size must be >= 2", field="lot_size")
+        if self.lot_size < 1:
+            raise InvalidInput("lot_size must be >= 1", field="lot_size")
         if self.basis not in ("nonconformities", "units"):
             raise InvalidInput("basis is 'nonconformities' or 'units'", field="basis")
         classes = [c for c, _ in self.aqls]
@@ -130,9 +130,17 @@ def _judge_class(inp: InspectionInput, defect_class: str, aql: float | None) -> 
     if inp.basis == "units" and aql > 10:
         raise InvalidInput("AQLs above 10 apply to nonconformities only", field="aqls")
     severity = dict(inp.severities).get(defect_class, "normal")
-    plan = sampling_plan(inp.lot_size, aql, inp.level, severity)
+    plan = _plan(inp.lot_size, aql, inp.level, severity)
     count = _class_count(inp, defect_class, plan.n)
     return ClassResult(defect_class, plan, count, plan.decide(count))
+
+
+def _plan(lot_size: int, aql: float, level: str, severity: str) -> SamplingPlan:
+    """The table plan; a one-unit lot (below Table I) is inspected whole with the 2-unit plan's Ac/Re."""
+    if lot_size >= 2:
+        return sampling_plan(lot_size, aql, level, severity)
+    two = sampling_plan(2, aql, level, severity)
+    return replace(two, lot_size=1, n=1, table_cell=f"{two.table_cell} (single unit, inspected whole)")
 
 
 def _overall(results: list[ClassResult]) -> LotDecision:

@@ -15,6 +15,7 @@ from microfactory.engines.trace.epcis import (
     QuantityItem,
     TraceEvent,
     biz_transaction_uri,
+    document_from_jsonld,
     epcis_document,
     event_to_jsonld,
     export_batch,
@@ -43,6 +44,7 @@ from microfactory.engines.trace.gs1 import (
     parse_digital_link,
     sgln_urn,
     sgtin_urn,
+    sscc_urn,
 )
 from microfactory.engines.trace.labels import (
     CareInstruction,
@@ -70,8 +72,8 @@ __all__ = [
     "LotUse", "ProvenanceInput", "ProvenanceView", "PublicInspection", "PublicMaterialLot",
     "PublicSite", "QuantityItem", "TraceEvent", "TransportLeg", "UnitRecord", "anchor",
     "append", "biz_transaction_uri", "build_genealogy", "canonical_json", "care_catalogue",
-    "care_instructions", "check_digit", "epcis_document", "event_to_jsonld", "export_batch",
+    "care_instructions", "check_digit", "document_from_jsonld", "epcis_document", "event_to_jsonld", "export_batch",
     "export_order", "gtin14", "is_valid_gtin", "label_pdf", "label_svg", "lgtin_urn",
     "make_gln", "make_gtin", "parse_digital_link", "provenance_view", "qr_matrix", "qr_svg",
-    "select_events", "sgln_urn", "sgtin_urn", "trace_back", "trace_forward", "verify_chain",
+    "select_events", "sgln_urn", "sgtin_urn", "sscc_urn", "trace_back", "trace_forward", "verify_chain",
 ]

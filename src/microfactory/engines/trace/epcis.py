@@ -262,6 +262,26 @@ def epcis_document(events: tuple[TraceEvent, ...], creation_date: datetime,
     return doc
 
 
+def document_from_jsonld(events: list[dict[str, Any]], creation_date: datetime,
+                         document_id: str | None = None) -> dict[str, Any]:
+    """An EPCISDocument around events already rendered by :func:`event_to_jsonld` (e.g. from a log)."""
+    if creation_date.utcoffset() is None:
+        raise InvalidInput("creation_date must be timezone-aware", field="creation_date")
+    if not events:
+        raise InvalidInput("an EPCIS document needs at least one event", field="events")
+    doc: dict[str, Any] = {
+        "@context": [EPCIS_CONTEXT, {"mf": MF_NAMESPACE}],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": creation_date.isoformat(timespec="seconds"),
+        "epcisBody": {"eventList": sorted(events, key=lambda e: str(e.get("eventTime", "")))},
+    }
+    if document_id is not None:
+        _require_uri(document_id, "document_id")
+        doc["id"] = document_id
+    return doc
+
+
 def export_batch(events: tuple[TraceEvent, ...], batch_id: str,
                  creation_date: datetime) -> dict[str, Any]:
     """The EPCIS document of one batch (every event naming it)."""

@@ -193,3 +193,15 @@ def make_gln(company_prefix: str, location_reference: str) -> str:
         raise InvalidInput("company prefix + location reference must be 12 digits",
                            field="location_reference")
     return data + str(check_digit(data))
+
+
+def sscc_urn(company_prefix: str, serial_reference: int, extension: str = "0") -> str:
+    """Logistic unit EPC URN ``urn:epc:id:sscc:GCP.EXT+SERIAL`` (17 digits without check digit)."""
+    if not (_DIGITS.match(company_prefix) and 6 <= len(company_prefix) <= 12):
+        raise InvalidInput("company prefix must be 6-12 digits", field="company_prefix")
+    if not (len(extension) == 1 and extension.isdigit()):
+        raise InvalidInput("extension digit must be one digit", field="extension")
+    width = 16 - len(company_prefix)
+    if not 0 <= serial_reference < 10 ** width:
+        raise InvalidInput(f"serial reference must have at most {width} digits", field="serial_reference")
+    return f"urn:epc:id:sscc:{company_prefix}.{extension}{serial_reference:0{width}d}"
