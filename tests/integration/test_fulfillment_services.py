@@ -12,7 +12,7 @@ from microfactory.adapters.carriers import FileCarrier, ParcelTariff
 from microfactory.bootstrap import Container
 from microfactory.domain.orders import OrderStatus
 from microfactory.domain.production import Batch, BatchLine
-from microfactory.engines.delivery import check_routes
+from microfactory.engines.delivery import DeliveryParams, check_routes
 from microfactory.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from microfactory.services.fulfillment import PreferenceRequest, get_preference, order_options, set_preference, \
     ship_groups
@@ -23,6 +23,7 @@ from tests.conftest import NOW
 from tests.integration.fulfillment_support import add_order, advance, network_only
 
 FRI = date(2026, 12, 4)
+FAST = DeliveryParams(time_limit_s=1.0, seed=1, max_iterations=300)
 
 
 @pytest.fixture
@@ -117,7 +118,7 @@ def test_same_day_plan_is_stored_as_shipments_and_tracked(net: Container) -> Non
             advance(uow, f"s{n}")
         add_order(uow, "late", delivery="same_day")  # not produced yet: left out
         uow.orders.set_line_site("late-1", "mf-kreuzberg")
-        run = plan_stored(uow, "mf-kreuzberg", NOW.date(), NOW)
+        run = plan_stored(uow, "mf-kreuzberg", NOW.date(), NOW, params=FAST)
         uow.commit()
         plan = uow.fulfillment.get_delivery_plan("DP-mf-kreuzberg-20261201")
         shipments = uow.fulfillment.shipments(kind="same_day")
