@@ -230,10 +230,14 @@ def remake_site(uow: Any, batch: Batch, family: str) -> tuple[str, str]:
     if penalties.get((batch.site_id, family)) != "suspended":
         return batch.site_id, "same site"
     network = uow.network.load()
+    catalog = uow.catalog.load(network)
     product = tr.batch_product(uow, batch)
     here = network.site(batch.site_id)
+    needed = {op.process for bl in batch.lines
+              for op in catalog.explode(product.id, dict(uow.orders.get(bl.order_id).line(bl.line_id).options))
+              .operations}
     options = [s for s in network.factories if s.id != here.id and s.is_up and s.serves(product.brand)
-               and product.processes <= s.processes and penalties.get((s.id, family)) != "suspended"]
+               and needed <= s.processes and penalties.get((s.id, family)) != "suspended"]
     if not options:
         return batch.site_id, f"{here.id} is suspended for {family} but no other capable site is up"
     best = min(options, key=lambda s: (haversine_km(here.location, s.location), s.id))
