@@ -1,8 +1,13 @@
 """Routing of demand-program orders (converted pledges, replenishment, released run lines).
 
-One small function, :func:`route_orders`, so the demand programs can switch to the routing
-service (``services/routing.py``) once it offers batch routing of given orders. Until then
-it calls the routing engine directly: sites are the microfactories that are up (or the
+One small function, :func:`route_orders`, routes "like any other demand". With
+``via="service"`` (the default) it uses the routing service (``services/routing.py``):
+each order is placed online (``place_new_order``) when there are at most
+``ONLINE_MAX`` orders, else every validated line of the orders' brands is routed in one
+batch (``route_stored``, greedy policy); capacity, stock reservations, assignments and
+routing events are the service's. A ``promised`` event with the assignment's finish date
+is then added to each routed line. With ``via="engine"`` it calls the routing engine
+directly (no capacity or stock booking, used where the service is not wanted): sites are the microfactories that are up (or the
 given ones), capacity per process and day is ``Site.process_minutes`` minus what the
 ``capacity`` table already reserves, and every validated line is routed by the engine's
 greedy policy (deterministic, fast at 10,000 lines). Each routed line moves to ``routed``
@@ -22,6 +27,7 @@ from microfactory.domain.orders import Order, OrderStatus, StatusChanged, advanc
 from microfactory.engines.routing import RoutingLine, RoutingParams, RoutingProblem, RoutingSite, route_batch
 
 MAX_HORIZON = 120
+ONLINE_MAX = 200
 
 
 def _routing_site(site: Site, start: date, days: int, booked: dict[tuple[str, str, date], tuple[float, float]]
@@ -58,13 +64,55 @@ def _lines(orders: list[Order], catalog: Catalog, start: date) -> list[RoutingLi
 
 
 def route_orders(uow: Any, orders: list[Order], *, now: datetime, actor: str = "system",
-                 site_ids: tuple[str, ...] | None = None, network: Network | None = None,
-                 catalog: Catalog | None = None) -> dict[str, Any]:
-    """Route the validated lines of ``orders``; write statuses, sites and promise events."""
+                 site_ids: tuple[str, ...] | None = None, via: str = "service") -> dict[str, Any]:
+    """Route the validated lines of ``orders``; statuses, sites and promise events are stored."""
     if not orders:
         return {"method": "none", "status": "optimal", "routed": 0, "unassigned": 0, "late": 0}
-    network = network or uow.network.load()
-    catalog = catalog or uow.catalog.load(network)
+    if via == "engine":
+        return _via_engine(uow, orders, now=now, actor=actor, site_ids=site_ids)
+    from microfactory.services import routing as svc
+
+    if len(orders) <= ONLINE_MAX:
+        summary: dict[str, Any] = {"method": "online", "status": "feasible", "routed": 0, "unassigned": 0, "late": 0}
+        for order in orders:
+            if any(ln.status is OrderStatus.VALIDATED for ln in order.lines):
+                out = svc.place_new_order(uow, order.id, now=now, actor=actor)
+                for k, key in (("routed", "assigned"), ("unassigned", "unassigned"), ("late", "late")):
+                    summary[k] += int(out.get(key, 0))
+    else:
+        summary = {"method": "batch", "routed": 0, "unassigned": 0, "late": 0, "runs": []}
+        for brand in sorted({o.brand for o in orders}):
+            out = svc.route_stored(uow, svc.RouteRequest(policy="greedy", brand=brand), now=now, actor=actor)
+            summary["runs"].append({k: out.get(k) for k in ("id", "status", "runtime_s", "seed", "method")})
+            for k, key in (("routed", "assigned"), ("unassigned", "unassigned"), ("late", "late")):
+                summary[k] += int(out.get(key, 0))
+        summary["status"] = summary["runs"][0]["status"] if summary["runs"] else "optimal"
+    _promises(uow, orders, now, actor)
+    return summary
+
+
+def _promises(uow: Any, orders: list[Order], now: datetime, actor: str) -> None:
+    """A ``promised`` event per routed line, with the finish date of its assignment."""
+    line_ids = [ln.id for o in orders for ln in o.lines]
+    found = {}
+    for i in range(0, len(line_ids), 1000):
+        found.update(uow.routing.assignments(line_ids[i:i + 1000]))
+    order_of = {ln.id: o.id for o in orders for ln in o.lines}
+    notes = []
+    for line_id, a in sorted(found.items()):
+        detail = a.get("detail") or {}
+        site, finish = a.get("site_id"), detail.get("finish")
+        if site and finish:
+            late = detail.get("days_late") or 0
+            notes.append(_note(order_of[line_id], line_id, "promised", now, actor,
+                               f"promised {finish} at {site}" + (f" ({late} days late)" if late else "")))
+    uow.demand.add_order_events(notes)
+
+
+def _via_engine(uow: Any, orders: list[Order], *, now: datetime, actor: str,
+                site_ids: tuple[str, ...] | None) -> dict[str, Any]:
+    network = uow.network.load()
+    catalog = uow.catalog.load(network)
     start = now.date()
     lines = _lines(orders, catalog, start)
     days = min(max(max((ln.due_day for ln in lines), default=0) + 15, 14), MAX_HORIZON)
