@@ -59,6 +59,12 @@ class FileCarrier:
         self.tariff = tariff
         self._clock = clock
 
+    @classmethod
+    def in_folder(cls, folder: Path, clock: Callable[[], datetime], name: str = "filex",
+                  tariff: ParcelTariff | None = None) -> FileCarrier:
+        """A file carrier exchanging through ``folder/outbox`` and ``folder/inbox``."""
+        return cls(name, Path(folder) / "outbox", Path(folder) / "inbox", tariff or ParcelTariff(), clock)
+
     def quote(self, request: ShipmentRequest) -> list[CarrierQuote]:
         t = self.tariff
         km = haversine_km(request.sender.location, request.recipient.location) * t.road_factor

@@ -80,3 +80,11 @@ def test_unknown_tracking_number_is_not_found(tmp_path: Path) -> None:
     """Tracking a number this carrier never issued raises ShipmentNotFound."""
     with pytest.raises(ShipmentNotFound):
         carrier(tmp_path).track("FILEX-NOPE")
+
+
+def test_in_folder_uses_outbox_and_inbox_below_one_folder(tmp_path: Path) -> None:
+    """A carrier built for a folder writes its labels to folder/outbox."""
+    fc = FileCarrier.in_folder(tmp_path / "filex", lambda: NOW)
+    label = fc.create_shipment(REQUEST)
+    assert fc.name == "filex" and (tmp_path / "filex" / "outbox" / f"{label.tracking_number}.json").exists()
+    assert fc.inbox == tmp_path / "filex" / "inbox"
