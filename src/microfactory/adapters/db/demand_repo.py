@@ -168,6 +168,16 @@ class DemandRepository:
             q = q.where(d.stock_policies.c.store_id == store)
         return [_row(r) for r in self.conn.execute(q)]
 
+    def replenishment_on_order(self, store: str) -> dict[str, int]:
+        """Units per SKU that open replenishment orders still bring to ``store``."""
+        done = ("delivered", "cancelled", "returned")
+        q = (select(t.order_lines.c.sku, func.sum(t.order_lines.c.quantity))
+             .join(t.orders, t.orders.c.id == t.order_lines.c.order_id)
+             .where(and_(t.orders.c.channel == "replenishment", t.orders.c.delivery == f"pickup:{store}",
+                         t.order_lines.c.status.not_in(done)))
+             .group_by(t.order_lines.c.sku))
+        return {sku: int(n) for sku, n in self.conn.execute(q)}
+
     # -- runs ------------------------------------------------------------------------
     def add_run(self, row: Row) -> None:
         self.conn.execute(d.runs.insert().values(**row))
