@@ -124,6 +124,8 @@ def _apply_tracking(uow: UnitOfWork, shipment: dict[str, Any], events: list[Trac
                                    f"tracking {shipment['tracking']}: {status}")
         if moved:
             uow.orders.save_status(order, moved, actor)
+    if status == shipment["status"] and not moved:
+        return None  # new detail events only
     return {"shipment": shipment["id"], "order_id": shipment["order_id"], "tracking": shipment["tracking"],
             "old": shipment["status"], "new": status, "lines_moved": len([e for e in moved if e.line_id])}
 
