@@ -35,7 +35,8 @@ def explain_line(uow: Any, line_id: str) -> dict[str, Any]:
     if a is None:
         raise NotFound(f"line {line_id!r} has not been routed yet", field="line_id")
     return {"line_id": line_id, "site_id": a["site_id"], "cost": a["cost"], "run_id": a["run_id"], "at": a["at"],
-            **{k: v for k, v in a["detail"].items() if k not in ("line_id", "site_id")},
+            "breakdown": a["detail"].get("cost"),
+            **{k: v for k, v in a["detail"].items() if k not in ("line_id", "site_id", "cost")},
             "reservations": uow.routing.line_reservations(line_id)}
 
 
