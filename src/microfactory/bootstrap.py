@@ -22,6 +22,7 @@ class Settings:
     max_body_bytes: int = 1_000_000
     public_base_url: str = "http://localhost:8000"
     data_dir: Path = Path(".")
+    require_auth: bool = False  # the served API requires tokens (from_env turns it on); tests opt in
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -33,7 +34,8 @@ class Settings:
         return cls(database_url=database_url or os.environ.get("MICROFACTORY_DATABASE_URL", DEFAULT_URL),
                    shopify_secrets=secrets,
                    max_body_bytes=int(os.environ.get("MICROFACTORY_MAX_BODY_BYTES", "1000000")),
-                   public_base_url=os.environ.get("MICROFACTORY_PUBLIC_URL", "http://localhost:8000"))
+                   public_base_url=os.environ.get("MICROFACTORY_PUBLIC_URL", "http://localhost:8000"),
+                   require_auth=os.environ.get("MICROFACTORY_REQUIRE_AUTH", "1") not in ("0", "false", "no"))
 
 
 @dataclass
@@ -44,8 +46,8 @@ class Container:
     engine: Engine
     clock: Clock
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+    def uow(self, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, readonly=readonly)
 
 
 def bootstrap(settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> Container:

@@ -108,13 +108,10 @@ def _new_order_id(req: OrderRequest, now: datetime) -> str:
     return "ORD-" + hashlib.sha1(basis.encode()).hexdigest()[:12].upper()
 
 
-def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: str = "system",
-                 idempotency_key: str | None = None, network: Network | None = None,
-                 catalog: Catalog | None = None) -> IntakeResult:
-    """Create, validate and store one order in one transaction; replays return the first result."""
-    scope = f"orders:{req.brand}"
+def _replay(uow: UnitOfWork, req: OrderRequest, idempotency_key: str | None) -> IntakeResult | None:
+    """The order a replayed request (same Idempotency-Key, or same external id) already created."""
     if idempotency_key:
-        seen = uow.idempotency.get(scope, idempotency_key)
+        seen = uow.idempotency.get(f"orders:{req.brand}", idempotency_key)
         if seen is not None:
             if seen.request_hash != req.fingerprint():
                 raise MicrofactoryError("this Idempotency-Key was used with a different request",
@@ -124,17 +121,31 @@ def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: st
         existing = uow.orders.id_for_external(req.brand, req.external_id)
         if existing is not None:
             return IntakeResult(uow.orders.get(existing), False)
+    return None
+
+
+def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: str = "system",
+                 idempotency_key: str | None = None, network: Network | None = None,
+                 catalog: Catalog | None = None) -> IntakeResult:
+    """Create, validate and store one order in one transaction; replays return the first result."""
+    replay = _replay(uow, req, idempotency_key)
+    if replay is not None:
+        return replay
     network = network or uow.network.load()
     catalog = catalog or uow.catalog.load(network, brand=req.brand)
     order_id = _new_order_id(req, now)
     if uow.orders.exists(order_id):
+        # A concurrent twin may have committed since the first look: look again before refusing.
+        replay = _replay(uow, req, idempotency_key)
+        if replay is not None:
+            return replay
         raise Conflict(f"order {order_id} already exists", field="order_id")
     order = build_order(req, network, catalog, now, order_id)
     uow.orders.add(order, actor)
     order, events = advance_order(order, OrderStatus.VALIDATED, now, "intake validation passed")
     uow.orders.save_status(order, events, actor)
     if idempotency_key:
-        uow.idempotency.put(scope, idempotency_key, req.fingerprint(), 201, {"order_id": order.id}, now)
+        uow.idempotency.put(f"orders:{req.brand}", idempotency_key, req.fingerprint(), 201, {"order_id": order.id}, now)
     uow.audit.add(actor, "order.create", "order", order.id, {"channel": order.channel.value, "lines": len(order.lines),
                                                             "units": order.units}, now)
     return IntakeResult(order, True)

@@ -36,8 +36,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            # Take the write lock at BEGIN so two writers never both read-then-write (no over-booking).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock at BEGIN so two of them never both read-then-write (no
+            # over-booking); read-only units of work begin deferred and never block (WAL).
+            readonly = conn.get_execution_options().get("mf_readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         engine.dialect._microfactory_sqlite = True  # type: ignore[attr-defined]
         return engine

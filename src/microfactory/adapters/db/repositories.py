@@ -127,10 +127,13 @@ class OrderRepository:
     def exists(self, order_id: str) -> bool:
         return self.conn.execute(select(t.orders.c.seq).where(t.orders.c.id == order_id)).first() is not None
 
-    def get(self, order_id: str, brand: str | None = None) -> Order:
+    def get(self, order_id: str, brand: str | None = None, site: str | None = None) -> Order:
+        """One order; with a brand or site scope, another tenant's order is simply not found."""
         query = select(t.orders).where(t.orders.c.id == order_id)
         if brand is not None:
             query = query.where(t.orders.c.brand_id == brand)
+        if site is not None:
+            query = query.where(t.orders.c.id.in_(select(t.order_lines.c.order_id).where(t.order_lines.c.site_id == site)))
         row = self.conn.execute(query).first()
         if row is None:
             raise NotFound(f"order {order_id!r} does not exist", field="order_id")
@@ -149,11 +152,13 @@ class OrderRepository:
                       r.customer_ref, r.keep_together, OrderStatus(r.status)) for r in rows]
 
     def list(self, *, brand: str | None = None, status: str | None = None, after: int | None = None,
-             limit: int = 50, search: str | None = None) -> tuple[list[Order], int | None]:
+             limit: int = 50, search: str | None = None, site: str | None = None) -> tuple[list[Order], int | None]:
         """A page of orders in insertion order and the cursor of the next page (None at the end)."""
         query = select(t.orders).order_by(t.orders.c.seq).limit(limit + 1)
         if brand is not None:
             query = query.where(t.orders.c.brand_id == brand)
+        if site is not None:
+            query = query.where(t.orders.c.id.in_(select(t.order_lines.c.order_id).where(t.order_lines.c.site_id == site)))
         if status is not None:
             query = query.where(t.orders.c.status == status)
         if after is not None:

@@ -39,13 +39,16 @@ class SqlUnitOfWork:
         setattr(self, name, repo)
         return repo
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, readonly: bool = False) -> None:
         self.engine = engine
+        self.readonly = readonly  # a read-only unit of work never takes SQLite's write lock
 
     def __enter__(self) -> SqlUnitOfWork:
         for name in EXTRA_REPOSITORIES:
             self.__dict__.pop(name, None)
         self.conn = self.engine.connect()
+        if self.readonly:
+            self.conn = self.conn.execution_options(mf_readonly=True)
         self._tx = self.conn.begin()
         self.network = NetworkRepository(self.conn)
         self.catalog = CatalogRepository(self.conn)

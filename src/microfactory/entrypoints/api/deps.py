@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 
 from microfactory.adapters.db import SqlUnitOfWork
 from microfactory.bootstrap import Container
-from microfactory.errors import InvalidInput
+from microfactory.domain.access import ADMIN, Principal
+from microfactory.errors import InvalidInput, Unauthenticated
 
 
 def get_container(request: Request) -> Container:
@@ -17,8 +18,29 @@ def get_container(request: Request) -> Container:
 
 
 def get_uow(c: Annotated[Container, Depends(get_container)]) -> Iterator[SqlUnitOfWork]:
-    with c.uow() as uow:
+    """A read-only unit of work for queries; writes go through ``writes.run_write``."""
+    with c.uow(readonly=True) as uow:
         yield uow
+
+
+def get_principal(c: Annotated[Container, Depends(get_container)],
+                  authorization: Annotated[str | None, Header(description="Bearer <API token>")] = None) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``.
+
+    With ``require_auth`` off (embedded use and most tests) a call without a token acts as the
+    network admin; a token, when given, is always checked.
+    """
+    if authorization is None:
+        if c.settings.require_auth:
+            raise Unauthenticated("send Authorization: Bearer <API token>", field="authorization")
+        return ADMIN
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated("Authorization must be 'Bearer <API token>'", field="authorization")
+    from microfactory.services.auth import authenticate
+
+    with c.uow(readonly=True) as uow:
+        return authenticate(uow, secret.strip(), c.clock.now())
 
 
 def decode_cursor(cursor: str | None) -> int | None:
@@ -30,6 +52,7 @@ def decode_cursor(cursor: str | None) -> int | None:
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 UowDep = Annotated[SqlUnitOfWork, Depends(get_uow)]
 LimitQ = Annotated[int, Query(ge=1, le=200, description="page size")]
 CursorQ = Annotated[str | None, Query(max_length=18, description="next_cursor of the previous page")]

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from microfactory.adapters.files.scenario import parse_orders
-from microfactory.entrypoints.api.deps import ContainerDep, CursorQ, LimitQ, UowDep, decode_cursor
+from microfactory.domain.access import Principal, Role, brand_scope, require, require_brand
+from microfactory.entrypoints.api.deps import ContainerDep, CursorQ, LimitQ, PrincipalDep, UowDep, decode_cursor
 from microfactory.entrypoints.api.errors import error_responses
 from microfactory.entrypoints.api.schemas import OrderCreate, OrderPage, OrderPublic
 from microfactory.entrypoints.api.writes import run_write
@@ -28,43 +29,55 @@ def to_request(body: OrderCreate) -> OrderRequest:
         keep_together=body.keep_together)
 
 
-@router.post("", status_code=201, response_model=OrderPublic, responses=error_responses(404, 409, 413, 422))
-def create(body: OrderCreate, c: ContainerDep, response: Response, idempotency_key: IdemKey = None) -> dict[str, Any]:
+def _scopes(p: Principal) -> dict[str, str | None]:
+    """The tenant filters of a caller: brand for brands, site for site operators."""
+    return {"brand": brand_scope(p), "site": p.site if p.role is Role.SITE_OPERATOR else None}
+
+
+@router.post("", status_code=201, response_model=OrderPublic, responses=error_responses(401, 403, 404, 409, 413, 422))
+def create(body: OrderCreate, c: ContainerDep, p: PrincipalDep, response: Response,
+           idempotency_key: IdemKey = None) -> dict[str, Any]:
     """Create an order. Replaying the same Idempotency-Key or external_id returns the first order (200)."""
+    require_brand(p, body.brand)
     req = to_request(body)
-    result = run_write(c, lambda uow: create_order(uow, req, now=c.clock.now(), actor="api",
+    result = run_write(c, lambda uow: create_order(uow, req, now=c.clock.now(), actor=p.actor,
                                                    idempotency_key=idempotency_key))
     if not result.created:
         response.status_code = 200
     return order_view(result.order)
 
 
-@router.get("", response_model=OrderPage, responses=error_responses(422))
-def list_orders(uow: UowDep, limit: LimitQ = 50, cursor: CursorQ = None,
+@router.get("", response_model=OrderPage, responses=error_responses(401, 403, 422))
+def list_orders(uow: UowDep, p: PrincipalDep, limit: LimitQ = 50, cursor: CursorQ = None,
                 brand: str | None = Query(None, max_length=64), status: str | None = Query(None, max_length=24),
                 q: str | None = Query(None, max_length=64, description="search in order ids")) -> dict[str, Any]:
     """Orders in arrival order, one page at a time; pass next_cursor back as cursor."""
-    orders, nxt = uow.orders.list(brand=brand, status=status, after=decode_cursor(cursor), limit=limit, search=q)
+    site = p.site if p.role is Role.SITE_OPERATOR else None
+    orders, nxt = uow.orders.list(brand=brand_scope(p, brand), status=status, after=decode_cursor(cursor),
+                                  limit=limit, search=q, site=site)
     return {"items": [order_view(o) for o in orders], "next_cursor": str(nxt) if nxt is not None else None}
 
 
-@router.get("/{order_id}", response_model=OrderPublic, responses=error_responses(404))
-def get(order_id: str, uow: UowDep) -> dict[str, Any]:
-    """One order with its lines."""
-    return order_view(uow.orders.get(order_id))
+@router.get("/{order_id}", response_model=OrderPublic, responses=error_responses(401, 403, 404))
+def get(order_id: str, uow: UowDep, p: PrincipalDep) -> dict[str, Any]:
+    """One order with its lines (another tenant's order is not found)."""
+    return order_view(uow.orders.get(order_id, **_scopes(p)))
 
 
-@router.get("/{order_id}/events", responses=error_responses(404))
-def events(order_id: str, uow: UowDep) -> dict[str, Any]:
+@router.get("/{order_id}/events", responses=error_responses(401, 403, 404))
+def events(order_id: str, uow: UowDep, p: PrincipalDep) -> dict[str, Any]:
     """The order's history: every status change and decision, oldest first."""
-    uow.orders.get(order_id)
+    uow.orders.get(order_id, **_scopes(p))
     return {"items": uow.orders.events(order_id), "next_cursor": None}
 
 
-@router.post("/import", responses=error_responses(404, 413, 422),
+@router.post("/import", responses=error_responses(401, 403, 404, 413, 422),
              openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}})
-async def import_csv(request: Request, c: ContainerDep) -> dict[str, Any]:
-    """Import an orders.csv body (text/csv); all or nothing; FILE:LINE problems in the error details."""
+async def import_csv(request: Request, c: ContainerDep, p: PrincipalDep) -> dict[str, Any]:
+    """Import an orders.csv body (text/csv); all or nothing; FILE:LINE problems in the error details.
+
+    A brand may import only its own orders; the network admin any."""
+    require(p, Role.ADMIN, Role.BRAND)
     raw = await request.body()
     try:
         text = raw.decode("utf-8")
@@ -78,6 +91,8 @@ async def import_csv(request: Request, c: ContainerDep) -> dict[str, Any]:
         orders = parse_orders("orders.csv", text, network, catalog, problems)
         if problems:
             raise FileError(problems)
-        return import_orders(uow, list(orders), now=c.clock.now(), actor="api")
+        for order in orders:
+            require_brand(p, order.brand)
+        return import_orders(uow, list(orders), now=c.clock.now(), actor=p.actor)
 
     return run_write(c, work)
