@@ -266,8 +266,9 @@ class ScheduleParams:
         weights = (self.tardiness_weight, self.changeover_weight, self.makespan_weight, self.deviation_weight)
         if min(weights) < 0:
             raise InvalidInput("objective weights must be >= 0", field="tardiness_weight")
-        if self.warm_start_rule not in ("best", "edd", "spt", "fifo", "none"):
-            raise InvalidInput("warm_start_rule must be best, edd, spt, fifo or none", field="warm_start_rule")
+        rules = ("best", "edd", "spt", "fifo", "mwkr", "group", "none")
+        if self.warm_start_rule not in rules:
+            raise InvalidInput(f"warm_start_rule must be one of {', '.join(rules)}", field="warm_start_rule")
 
 
 @dataclass(frozen=True, slots=True)
