@@ -8,12 +8,13 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from microfactory.bootstrap import Container
+from microfactory.bootstrap import Settings, bootstrap
 from microfactory.engines.delivery import DeliveryProblem, DeliveryStop, VehicleType, check_routes
 from microfactory.domain.geo import Location
 from microfactory.entrypoints.cli.main import app
 from microfactory.services.fulfillment_sameday import solution_from_dict
-from tests.conftest import EXAMPLE
+from microfactory.services.clock import FixedClock
+from tests.conftest import EXAMPLE, NOW
 from tests.integration.fulfillment_support import add_order, advance, network_only
 
 runner = CliRunner()
@@ -43,8 +44,10 @@ def test_plan_on_the_example_writes_json_and_a_map(tmp_path: Path) -> None:
     assert bad.exit_code == 2
 
 
-def test_stored_flow_dispatch_ship_track_and_return(container: Container, tmp_path: Path) -> None:
-    """Dispatch stores a checked plan; ship and track move a parcel order; a return is authorised and restocked."""
+def test_stored_flow_dispatch_ship_track_and_return(tmp_path: Path) -> None:
+    """Dispatch stores a checked plan; ship and track move a parcel order; a return is authorised and restocked
+    (SQLite only: the services run on both backends in test_fulfillment_services)."""
+    container = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'cli.db'}"), clock=FixedClock(NOW))
     network_only(container)
     with container.uow() as uow:
         add_order(uow, "s1", delivery="same_day")

@@ -40,8 +40,10 @@ def statuses(uow: object, order_id: str) -> list[str]:
 
 
 def test_options_take_the_ready_time_from_the_batch(net: Container) -> None:
-    """A line in a batch ending Thursday 16:00 is ready then: too late for same day, pickup Thursday, parcel after."""
+    """A line in a batch ending Thursday 16:00 is ready then; an unrouted line uses the nearest site's lead time."""
     with net.uow() as uow:
+        add_order(uow, "o2")
+        unrouted = order_options(uow, "o2", NOW)
         add_order(uow, "o1")
         advance(uow, "o1", to=OrderStatus.SCHEDULED)
         end = datetime(2026, 12, 3, 16, 0)
@@ -49,6 +51,8 @@ def test_options_take_the_ready_time_from_the_batch(net: Container) -> None:
                                        planned_end=end), NOW)
         result = order_options(uow, "o1", NOW, carriers=[FileCarrier("filex", Path("/nonexistent"),
                                                                      Path("/nonexistent"), ParcelTariff(), lambda: NOW)])
+    assert unrouted.ready.site_basis == "nearest" and unrouted.ready.basis == "lead_time"
+    assert unrouted.site.id == "mf-kreuzberg" and unrouted.ready.ready == datetime(2026, 12, 2, 17, 0)
     assert result.ready.ready == end and result.ready.basis == "batch" and result.site.id == "mf-kreuzberg"
     kinds = {o.kind: o for o in result.options}
     assert "same_day" not in kinds and any(u.kind == "same_day" for u in result.unavailable)
@@ -56,34 +60,13 @@ def test_options_take_the_ready_time_from_the_batch(net: Container) -> None:
     assert kinds["parcel"].promised_date == date(2026, 12, 5) and kinds["parcel"].carrier == "filex"
 
 
-def test_unrouted_line_uses_nearest_site_and_lead_time(net: Container) -> None:
-    """Without an assignment the nearest capable site is used, ready at its shift end after its lead time."""
+def test_cadence_groups_a_customers_lines_on_their_day(net: Container) -> None:
+    """A stored weekly-Friday preference groups that customer's two orders on Friday; an asap customer's ships
+    today; bad preferences are refused."""
     with net.uow() as uow:
-        add_order(uow, "o1")
-        result = order_options(uow, "o1", NOW)
-    assert result.ready.site_basis == "nearest" and result.ready.basis == "lead_time"
-    assert result.site.id == "mf-kreuzberg" and result.ready.ready == datetime(2026, 12, 2, 17, 0)
-
-
-def test_pickup_needs_a_transfer_to_the_store(net: Container) -> None:
-    """A pickup order's preferred option carries the transfer leg from the microfactory to its store."""
-    with net.uow() as uow:
-        add_order(uow, "o1", delivery="pickup:st-mitte")
-        advance(uow, "o1")
-        result = order_options(uow, "o1", NOW)
-    pickup = next(o for o in result.options if o.kind == "pickup:st-mitte")
-    assert result.preferred == "pickup:st-mitte"
-    assert [(t.origin, t.destination) for t in pickup.transfers] == [("mf-kreuzberg", "st-mitte")]
-    assert pickup.kg_co2e > 0 and pickup.promised_minute >= 9 * 60 + pickup.transfers[0].duration_minutes
-
-
-def test_preferences_round_trip_and_validation(net: Container) -> None:
-    """A weekly preference is stored and read back; a bad store, channel or weekday is refused."""
-    with net.uow() as uow:
-        stored = set_preference(uow, "cust-1", PreferenceRequest("kiez", "weekly", weekday=4,
-                                                                 pickup_store="st-mitte"), NOW)
-        assert stored["cadence"] == "weekly" and stored["weekday"] == 4
-        assert get_preference(uow, "cust-1")["pickup_store"] == "st-mitte"
+        stored = set_preference(uow, "weekly-ann", PreferenceRequest("kiez", "weekly", weekday=4,
+                                                                     pickup_store="st-mitte"), NOW)
+        assert stored["cadence"] == "weekly" and get_preference(uow, "weekly-ann")["pickup_store"] == "st-mitte"
         for bad, fld in ((PreferenceRequest("kiez", pickup_store="mf-kreuzberg"), "pickup_store"),
                          (PreferenceRequest("kiez", channel="pigeon"), "channel"),
                          (PreferenceRequest("kiez", "weekly", weekday=9), "weekday")):
@@ -92,12 +75,6 @@ def test_preferences_round_trip_and_validation(net: Container) -> None:
             assert exc.value.field == fld
         with pytest.raises(NotFound):
             get_preference(uow, "nobody")
-
-
-def test_cadence_groups_a_customers_lines_on_their_day(net: Container) -> None:
-    """A weekly-Friday customer's two orders ship together on Friday; an asap customer's ships today."""
-    with net.uow() as uow:
-        set_preference(uow, "weekly-ann", PreferenceRequest("kiez", "weekly", weekday=4), NOW)
         for oid, cust in (("a1", "weekly-ann"), ("a2", "weekly-ann"), ("b1", "asap-bob")):
             add_order(uow, oid, customer=cust)
             advance(uow, oid)
@@ -136,9 +113,14 @@ def test_same_day_plan_is_stored_as_shipments_and_tracked(net: Container) -> Non
 
 
 def test_file_carrier_round_trip_moves_the_order(net: Container, tmp_path: Path) -> None:
-    """A parcel label is written; inbox updates move the order to shipped then delivered; replays change nothing."""
+    """A parcel label is written; inbox updates move the order to shipped then delivered; replays change nothing;
+    a line still in production cannot be booked."""
     fc = carrier(tmp_path)
     with net.uow() as uow:
+        add_order(uow, "p2")
+        advance(uow, "p2", to=OrderStatus.IN_PRODUCTION)
+        with pytest.raises(IllegalTransition):
+            create_shipment(uow, "p2", fc, NOW)
         add_order(uow, "p1")
         advance(uow, "p1")
         first = create_shipment(uow, "p1", fc, NOW, reference="r1")
@@ -161,21 +143,18 @@ def test_file_carrier_round_trip_moves_the_order(net: Container, tmp_path: Path)
     assert history[-2:] == [("packed", "shipped"), ("shipped", "delivered")]
 
 
-def test_only_packed_lines_ship(net: Container, tmp_path: Path) -> None:
-    """Booking a shipment for a line still in production is an illegal transition."""
-    with net.uow() as uow:
-        add_order(uow, "p1")
-        advance(uow, "p1", to=OrderStatus.IN_PRODUCTION)
-        with pytest.raises(IllegalTransition):
-            create_shipment(uow, "p1", carrier(tmp_path), NOW)
-
-
 def test_pickup_transfer_makes_the_order_ready_for_pickup(net: Container, tmp_path: Path) -> None:
-    """A pickup order ships as a transfer to the store; arrival makes it ready for pickup, collection delivers it."""
+    """A pickup order's preferred option needs a transfer leg to its store; it ships as that transfer, arrival
+    makes it ready for pickup, collection delivers it."""
     fc = carrier(tmp_path)
     with net.uow() as uow:
         add_order(uow, "k1", delivery="pickup:st-mitte")
         advance(uow, "k1")
+        result = order_options(uow, "k1", NOW)
+        pickup = next(o for o in result.options if o.kind == "pickup:st-mitte")
+        assert result.preferred == "pickup:st-mitte"
+        assert [(t.origin, t.destination) for t in pickup.transfers] == [("mf-kreuzberg", "st-mitte")]
+        assert pickup.kg_co2e > 0 and pickup.promised_minute >= 9 * 60 + pickup.transfers[0].duration_minutes
         shipment = create_shipment(uow, "k1", fc, NOW)
         assert shipment["kind"] == "transfer" and shipment["detail"]["to_site"] == "st-mitte"
         assert shipment["detail"]["legs"][0]["destination"] == "st-mitte" and shipment["detail"]["kg_co2e"] > 0
