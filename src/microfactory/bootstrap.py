@@ -23,6 +23,7 @@ class Settings:
     public_base_url: str = "http://localhost:8000"
     data_dir: Path = Path(".")
     require_auth: bool = False  # the served API requires tokens (from_env turns it on); tests opt in
+    webhook_interval_s: float = 0.0  # > 0: the API process delivers outgoing webhooks every so often
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -35,7 +36,8 @@ class Settings:
                    shopify_secrets=secrets,
                    max_body_bytes=int(os.environ.get("MICROFACTORY_MAX_BODY_BYTES", "1000000")),
                    public_base_url=os.environ.get("MICROFACTORY_PUBLIC_URL", "http://localhost:8000"),
-                   require_auth=os.environ.get("MICROFACTORY_REQUIRE_AUTH", "1") not in ("0", "false", "no"))
+                   require_auth=os.environ.get("MICROFACTORY_REQUIRE_AUTH", "1") not in ("0", "false", "no"),
+                   webhook_interval_s=float(os.environ.get("MICROFACTORY_WEBHOOK_INTERVAL_S", "5")))
 
 
 @dataclass

@@ -59,8 +59,22 @@ class ProductionRepository:
             q = q.where(t.batches.c.id.in_(select(t.batch_lines.c.batch_id).where(t.batch_lines.c.order_id == order_id)))
         return self._batches(list(self.conn.execute(q)))
 
-    def set_batch_status(self, batch_id: str, status: BatchStatus) -> None:
+    def set_batch_status(self, batch_id: str, status: BatchStatus, at: datetime | None = None) -> None:
+        """Set a batch's status; the change goes out to webhook subscribers in the same transaction."""
+        row = self.conn.execute(select(t.batches.c.status, t.batches.c.site_id).where(t.batches.c.id == batch_id)).first()
         self.conn.execute(update(t.batches).where(t.batches.c.id == batch_id).values(status=status.value))
+        if row is not None and row.status != status.value:
+            from microfactory.adapters.db.webhooks_repo import WebhookRepository
+
+            when = at or datetime.utcnow().replace(microsecond=0)
+            brands = sorted({r[0] for r in self.conn.execute(
+                select(t.orders.c.brand_id).join(t.batch_lines, t.batch_lines.c.order_id == t.orders.c.id)
+                .where(t.batch_lines.c.batch_id == batch_id))})
+            hooks = WebhookRepository(self.conn)
+            for brand in brands or [None]:
+                hooks.enqueue("batch.status_changed", {"event": "batch.status_changed", "batch_id": batch_id,
+                                                       "site": row.site_id, "from": row.status, "to": status.value,
+                                                       "at": when.isoformat()}, brand, when)
 
     def set_batch_times(self, batch_id: str, start: datetime | None, end: datetime | None, plan_id: str) -> None:
         self.conn.execute(update(t.batches).where(t.batches.c.id == batch_id)

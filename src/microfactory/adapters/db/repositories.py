@@ -185,6 +185,19 @@ class OrderRepository:
                  "new": e.new.value, "at": e.at, "reason": e.reason, "actor": actor} for e in events]
         if rows:
             self.conn.execute(t.order_events.insert(), rows)
+        for e in rows:
+            if e["line_id"] is None:  # order-level changes go out to webhook subscribers, in this transaction
+                self._webhooks().enqueue("order.status_changed", {
+                    "event": "order.status_changed", "order_id": e["order_id"], "brand": order.brand,
+                    "from": e["old"], "to": e["new"], "at": e["at"].isoformat(), "reason": e["reason"]},
+                    order.brand, e["at"])
+
+    def _webhooks(self) -> Any:
+        if not hasattr(self, "_hooks"):
+            from microfactory.adapters.db.webhooks_repo import WebhookRepository
+
+            self._hooks = WebhookRepository(self.conn)
+        return self._hooks
 
     def events(self, order_id: str) -> list[dict[str, Any]]:
         rows = self.conn.execute(select(t.order_events).where(t.order_events.c.order_id == order_id)

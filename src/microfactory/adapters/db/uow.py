@@ -22,6 +22,7 @@ EXTRA_REPOSITORIES: dict[str, str] = {
     "fulfillment": "fulfillment_repo:FulfillmentRepository",
     "demand": "demand_repo:DemandRepository",
     "auth": "auth_repo:AuthRepository",
+    "webhooks": "webhooks_repo:WebhookRepository",
 }
 
 

@@ -16,8 +16,42 @@ from microfactory.entrypoints.api.routers import network, orders, webhooks
 from microfactory.entrypoints.api.schemas import Health
 
 
+def _lifespan(container: Container) -> Any:
+    """Start the outgoing-webhook dispatcher thread when configured; stop it on shutdown."""
+    import contextlib
+    import threading
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        stop = threading.Event()
+        thread = None
+        if container.settings.webhook_interval_s > 0:
+            from microfactory.adapters.http_sender import HttpSender
+            from microfactory.services.webhooks import deliver_due
+
+            sender = HttpSender()
+
+            def loop() -> None:
+                while not stop.wait(container.settings.webhook_interval_s):
+                    try:
+                        deliver_due(container.uow, sender, container.clock.now())
+                    except Exception:  # keep the dispatcher alive; the failure is logged
+                        import logging
+
+                        logging.getLogger("microfactory.webhooks").exception("webhook dispatch failed")
+
+            thread = threading.Thread(target=loop, name="webhooks", daemon=True)
+            thread.start()
+        yield
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    return lifespan
+
+
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(title="microfactory", version=__version__,
+    app = FastAPI(title="microfactory", version=__version__, lifespan=_lifespan(container),
                   description="The digital core of a network of microfactories. Errors are JSON {code, message, field}.")
     app.state.container = container
     errors.install(app)

@@ -73,3 +73,50 @@ def create_user(username: str, role: str = typer.Option(..., "--role", help=ROLE
 
 
 GROUPS = {"tokens": tokens, "users": users}
+
+
+hooks = typer.Typer(help="Outgoing webhooks (order and batch status changes).", no_args_is_help=True)
+
+
+@hooks.command("subscribe")
+@handle_errors
+def hooks_subscribe(url: str, events: str = typer.Option("order.status_changed,batch.status_changed", "--events"),
+                    brand: Optional[str] = typer.Option(None, "--brand"), db: Optional[str] = DbOption,
+                    json_out: bool = JsonOption) -> None:
+    """Subscribe a URL; prints the signing secret once."""
+    from microfactory.services import webhooks
+
+    c = container(db)
+    with c.uow() as uow:
+        sub = webhooks.subscribe(uow, url=url, events=events.split(","), brand=brand, now=c.clock.now(), actor="cli")
+        uow.commit()
+    dump_json(sub) if json_out else console.print(f"subscription {sub['id']}; secret (shown once): {sub['secret']}")
+
+
+@hooks.command("deliver")
+@handle_errors
+def hooks_deliver(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+    """Send every due delivery once (the API process does this in the background too)."""
+    from microfactory.adapters.http_sender import HttpSender
+    from microfactory.services.webhooks import deliver_due
+
+    c = container(db)
+    counts = deliver_due(c.uow, HttpSender(), c.clock.now())
+    dump_json(counts) if json_out else table("webhook deliveries", ["what", "count"], counts.items())
+
+
+@hooks.command("log")
+@handle_errors
+def hooks_log(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+    """The latest deliveries."""
+    c = container(db)
+    with c.uow(readonly=True) as uow:
+        rows = uow.webhooks.log()
+    if json_out:
+        dump_json(rows)
+    else:
+        table("webhook deliveries", ["id", "event", "status", "attempts", "code", "error"],
+              [(r["id"], r["event"], r["status"], r["attempts"], r["last_status_code"], r["last_error"]) for r in rows])
+
+
+GROUPS["webhooks"] = hooks
