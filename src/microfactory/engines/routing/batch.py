@@ -1,16 +1,20 @@
-"""Batch routing of all open lines: exact MIP when small, Lagrangian + repair at scale; greedy."""
+"""Batch routing of all open lines: exact MIP when small, class LP + rounding at scale; greedy."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from microfactory.engines.routing import lagrange
+from microfactory.engines.routing.bound import lagrangian_bound
 from microfactory.engines.routing.capacity import reserve
+from microfactory.engines.routing.classes import make_classes, make_rows
+from microfactory.engines.routing.classlp import levels, solve_class_lp
 from microfactory.engines.routing.mip import solve_mip
+from microfactory.engines.routing.rounding import build_plan
 from microfactory.engines.routing.result import RoutingResult, evaluate
 from microfactory.engines.routing.tables import Tables, _rule_match, _distances, build_tables
 from microfactory.engines.routing.types import RoutingParams, RoutingProblem
@@ -39,24 +43,28 @@ def route_batch(problem: RoutingProblem, params: RoutingParams, clock: Clock | N
         if status in ("optimal", "feasible"):
             return evaluate(t, site_of, planned, status, bound, now() - start, params.seed, "mip")
     t = build_tables(problem, params, per_batch=False)
-    return _route_lagrange(t, groups, params, now, start)
+    return _route_large(t, groups, params, now, start)
 
 
-def _route_lagrange(t: Tables, groups: NDArray[np.int64], params: RoutingParams, now: Clock,
-                    start: float) -> RoutingResult:
-    rows = lagrange.make_rows(t, groups, params.candidates_per_line)
-    opt = lagrange.make_options(t, rows, params.max_late_days)
-    zero = np.zeros_like(t.cap)
-    site_r, dl_r, upper = lagrange.primal(t, rows, opt, zero, params.max_late_days)
-    deadline = start + params.time_limit_s * 0.6
-    bound, lam = lagrange.subgradient(t, rows, opt, params.iterations, upper, deadline, now)
-    if bound < upper * (1 - 1e-6):
-        site2, dl2, upper2 = lagrange.primal(t, rows, opt, lam, params.max_late_days)
-        if upper2 < upper:
-            site_r, dl_r, upper = site2, dl2, upper2
-    site_of, planned = site_r[rows.row_of], dl_r[rows.row_of]
-    status = "optimal" if bound >= upper * (1 - 1e-9) else "feasible"
-    return evaluate(t, site_of, planned, status, min(bound, upper), now() - start, params.seed, "lagrangian")
+def _route_large(t: Tables, groups: NDArray[np.int64], params: RoutingParams, now: Clock,
+                 start: float) -> RoutingResult:
+    """Class LP for capacity prices, line-level Lagrangian bound, priced rounding and repair."""
+    rows = make_rows(t, groups)
+    classes = make_classes(t, rows, params.max_classes)
+    left = params.time_limit_s - (now() - start)
+    lp = solve_class_lp(t, classes, params.candidates_per_line, params.max_late_days, 0.6 * left,
+                        params.lp_solver)
+    solved = lp.status == "optimal"
+    mu = lp.mu if solved else np.zeros_like(lp.mu)
+    bound = lagrangian_bound(t, mu)
+    deadline = start + params.time_limit_s
+    plan = build_plan(t, rows, mu, levels(params.max_late_days), lambda: now() > deadline,
+                      (classes, lp) if solved else None)
+    site_of, planned = plan.site[rows.row_of], plan.deadline[rows.row_of]
+    res = evaluate(t, site_of, planned, "feasible", bound, now() - start, params.seed, "class-lp")
+    status = "optimal" if res.objective <= bound + 1e-9 * max(1.0, abs(bound)) else "feasible"
+    return dataclasses.replace(res, status=status, bound=min(bound, res.objective), runtime_s=now() - start,
+                               lp_status=lp.status, lp_columns=lp.columns, classes=len(classes.units))
 
 
 def _greedy_order(t: Tables) -> NDArray[np.int64]:

@@ -69,7 +69,7 @@ def generate(n_sites: int, n_lines: int, load: float = 0.6, seed: int = 0, days:
     for j in range(n_sites):
         lat, lon = spot()
         cap = {}
-        for p in specs[j]:
+        for p in sorted(specs[j]):
             share = demand[p] / max(len(has[p]), 1) / load / days
             cap[p] = (round(share * rng.uniform(0.6, 1.4), 1),)
         allowed = None if rng.random() < 0.8 else frozenset(rng.choice(brands, 3, replace=False).tolist())

@@ -26,6 +26,9 @@ class RoutingResult:
     unassigned: tuple[Unassigned, ...]
     costs: dict[str, float]
     state: CapacityState
+    lp_status: str = ""
+    lp_columns: int = 0
+    classes: int = 0
 
     @property
     def gap(self) -> float:

@@ -190,6 +190,8 @@ class RoutingParams:
     exact_max_lines: int = 400
     iterations: int = 120
     operator_bonus: Mapping[str, float] = field(default_factory=dict)
+    max_classes: int = 1500
+    lp_solver: Literal["GLOP", "HIGHS", "PDLP"] = "GLOP"
 
     def __post_init__(self) -> None:
         _check(self.policy in ("optimal", "greedy", "rules"), "policy is optimal, greedy or rules", "policy")
@@ -200,6 +202,8 @@ class RoutingParams:
         _check(self.exact_max_lines >= 0 and self.iterations >= 1, "exact_max_lines >= 0, iterations >= 1",
                "iterations")
         _finite_nonneg(self.rule_bonus, "rule_bonus")
+        _check(self.max_classes >= 1, "max_classes must be >= 1", "max_classes")
+        _check(self.lp_solver in ("GLOP", "HIGHS", "PDLP"), "lp_solver is GLOP, HIGHS or PDLP", "lp_solver")
         object.__setattr__(self, "rules", tuple(sorted(self.rules, key=lambda r: -r.priority)))
         object.__setattr__(self, "operator_bonus", MappingProxyType(dict(self.operator_bonus)))
 
