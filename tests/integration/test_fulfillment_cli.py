@@ -9,11 +9,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from microfactory.bootstrap import Settings, bootstrap
-from microfactory.engines.delivery import DeliveryProblem, DeliveryStop, VehicleType, check_routes
 from microfactory.domain.geo import Location
+from microfactory.engines.delivery import DeliveryProblem, DeliveryStop, VehicleType, check_routes
 from microfactory.entrypoints.cli.main import app
-from microfactory.services.fulfillment_sameday import solution_from_dict
 from microfactory.services.clock import FixedClock
+from microfactory.services.fulfillment_sameday import solution_from_dict
 from tests.conftest import EXAMPLE, NOW
 from tests.integration.fulfillment_support import add_order, advance, network_only
 

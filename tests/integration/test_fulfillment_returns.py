@@ -9,7 +9,12 @@ import pytest
 from microfactory.bootstrap import Container
 from microfactory.domain.orders import OrderStatus, advance_line
 from microfactory.errors import IllegalTransition, InvalidInput
-from microfactory.services.returns import ReceiveRequest, authorise_return, receive_return, return_kpis
+from microfactory.services.returns import (
+    ReceiveRequest,
+    authorise_return,
+    receive_return,
+    return_kpis,
+)
 from tests.conftest import NOW
 from tests.integration.fulfillment_support import SHIRT, add_order, advance, network_only
 

@@ -3,6 +3,7 @@ same-day plans as shipments, carriers and tracking, pickups and material transfe
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,11 +15,21 @@ from microfactory.domain.orders import OrderStatus
 from microfactory.domain.production import Batch, BatchLine
 from microfactory.engines.delivery import DeliveryParams, check_routes
 from microfactory.errors import Conflict, IllegalTransition, InvalidInput, NotFound
-from microfactory.services.fulfillment import PreferenceRequest, get_preference, order_options, set_preference, \
-    ship_groups
+from microfactory.services.fulfillment import (
+    PreferenceRequest,
+    get_preference,
+    order_options,
+    set_preference,
+    ship_groups,
+)
 from microfactory.services.fulfillment_sameday import plan_stored, solution_from_dict
-from microfactory.services.fulfillment_shipping import (confirm_delivery, confirm_pickup, create_shipment,
-                                                        sync_tracking, transfer_material)
+from microfactory.services.fulfillment_shipping import (
+    confirm_delivery,
+    confirm_pickup,
+    create_shipment,
+    sync_tracking,
+    transfer_material,
+)
 from tests.conftest import NOW
 from tests.integration.fulfillment_support import add_order, advance, network_only
 
@@ -160,7 +171,7 @@ def test_pickup_transfer_makes_the_order_ready_for_pickup(net: Container, tmp_pa
         assert shipment["detail"]["legs"][0]["destination"] == "st-mitte" and shipment["detail"]["kg_co2e"] > 0
         (tmp_path / "inbox").mkdir()
         (tmp_path / "inbox" / "t.json").write_text(
-            '[{"tracking_number": "%s", "status": "delivered", "at": "2026-12-01T15:00:00"}]' % shipment["tracking"])
+            json.dumps([{"tracking_number": shipment["tracking"], "status": "delivered", "at": "2026-12-01T15:00:00"}]))
         sync_tracking(uow, NOW, {"filex": fc})
         assert statuses(uow, "k1") == ["ready_for_pickup"]
         confirm_pickup(uow, "k1", NOW)

@@ -51,7 +51,7 @@ PACKED_OR_LATER = frozenset(PROGRESS[PROGRESS.index(OrderStatus.PACKED):])
 
 def ff(uow: UnitOfWork) -> Any:
     """The unit of work's fulfillment repository (created lazily by the SQL unit of work)."""
-    return getattr(uow, "fulfillment")
+    return getattr(uow, "fulfillment")  # noqa: B009 (a lazy repository, not in the UnitOfWork protocol)
 
 
 @dataclass(frozen=True, slots=True)

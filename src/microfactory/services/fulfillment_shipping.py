@@ -19,7 +19,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from microfactory.adapters.carriers import Carrier, Party, ShipmentRequest, TrackingEvent, latest_status
+from microfactory.adapters.carriers import (
+    Carrier,
+    Party,
+    ShipmentRequest,
+    TrackingEvent,
+    latest_status,
+)
 from microfactory.domain.geo import haversine_km
 from microfactory.domain.inventory import Inventory
 from microfactory.domain.orders import TRANSITIONS, Order, OrderStatus, StatusChanged, advance_line

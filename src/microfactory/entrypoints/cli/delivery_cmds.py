@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -13,14 +13,37 @@ from microfactory.adapters.carriers import FileCarrier
 from microfactory.adapters.files.scenario import load_scenario
 from microfactory.bootstrap import Container
 from microfactory.engines.delivery import DeliveryParams, routes_svg
-from microfactory.entrypoints.cli.common import DbOption, JsonOption, console, container, dump_json, handle_errors, table
+from microfactory.entrypoints.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    container,
+    dump_json,
+    handle_errors,
+    table,
+)
 from microfactory.errors import InvalidInput
-from microfactory.services.fulfillment import PreferenceRequest, get_preference, order_options, set_preference, \
-    ship_groups
+from microfactory.services.fulfillment import (
+    PreferenceRequest,
+    get_preference,
+    order_options,
+    set_preference,
+    ship_groups,
+)
 from microfactory.services.fulfillment_sameday import plan_folder, plan_stored, run_view
-from microfactory.services.fulfillment_shipping import create_shipment, sync_tracking, transfer_material
+from microfactory.services.fulfillment_shipping import (
+    create_shipment,
+    sync_tracking,
+    transfer_material,
+)
 from microfactory.services.fulfillment_views import group_view, options_view
-from microfactory.services.returns import ReceiveRequest, authorise_return, receive_return, return_kpis, return_view
+from microfactory.services.returns import (
+    ReceiveRequest,
+    authorise_return,
+    receive_return,
+    return_kpis,
+    return_view,
+)
 
 deliveries = typer.Typer(help="Delivery options, same-day runs, shipments, tracking and transfers.",
                          no_args_is_help=True)
@@ -29,6 +52,9 @@ GROUPS = {"deliveries": deliveries, "returns": returns}
 
 CarrierDirOption = typer.Option(None, "--carrier-dir",
                                 help="File carrier folder (default: <data_dir>/carriers/filex)")
+
+MapOption = typer.Option(None, "--map", help="write an SVG map of the routes")
+MeasureOption = typer.Option([], "--measure", help="adjusted measurement NAME=VALUE (repeatable)")
 
 
 def _day(text: str) -> date:
@@ -44,7 +70,7 @@ def file_carrier(c: Container, folder: Path | None) -> FileCarrier:
 
 @deliveries.command("options")
 @handle_errors
-def options(order_id: str, db: Optional[str] = DbOption, carrier_dir: Optional[Path] = CarrierDirOption,
+def options(order_id: str, db: str | None = DbOption, carrier_dir: Path | None = CarrierDirOption,
             json_out: bool = JsonOption) -> None:
     """Delivery options of an order from the stored plan: promised date, price, emissions."""
     c = container(db)
@@ -75,7 +101,7 @@ def _print_plan(view: dict[str, Any]) -> None:
 @deliveries.command("plan")
 @handle_errors
 def plan(folder: Path, site: str = typer.Option(..., "--site"), day: str = typer.Option(..., "--date"),
-         map_out: Optional[Path] = typer.Option(None, "--map", help="write an SVG map of the routes"),
+         map_out: Path | None = MapOption,
          time_limit: float = typer.Option(2.0, "--time-limit"), seed: int = typer.Option(0, "--seed"),
          json_out: bool = JsonOption) -> None:
     """Plan a site's same-day runs for a day on a scenario folder (PyVRP, checked independently)."""
@@ -91,7 +117,7 @@ def plan(folder: Path, site: str = typer.Option(..., "--site"), day: str = typer
 @deliveries.command("dispatch")
 @handle_errors
 def dispatch(site: str = typer.Option(..., "--site"), day: str = typer.Option(..., "--date"),
-             db: Optional[str] = DbOption, time_limit: float = typer.Option(2.0, "--time-limit"),
+             db: str | None = DbOption, time_limit: float = typer.Option(2.0, "--time-limit"),
              seed: int = typer.Option(0, "--seed"), json_out: bool = JsonOption) -> None:
     """Plan the stored same-day orders of a site and day and store the runs as shipments."""
     c = container(db)
@@ -106,7 +132,7 @@ def dispatch(site: str = typer.Option(..., "--site"), day: str = typer.Option(..
 @deliveries.command("groups")
 @handle_errors
 def groups(site: str = typer.Option(..., "--site"), day: str = typer.Option(..., "--date"),
-           db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+           db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Lines of a site that ship on a day, grouped per customer on their cadence."""
     c = container(db)
     with c.uow() as uow:
@@ -117,7 +143,7 @@ def groups(site: str = typer.Option(..., "--site"), day: str = typer.Option(...,
 
 @deliveries.command("ship")
 @handle_errors
-def ship(order_id: str, db: Optional[str] = DbOption, carrier_dir: Optional[Path] = CarrierDirOption,
+def ship(order_id: str, db: str | None = DbOption, carrier_dir: Path | None = CarrierDirOption,
          reference: str = typer.Option("", "--reference"), json_out: bool = JsonOption) -> None:
     """Book an order's packed lines with the file carrier (a pickup order: a transfer to its store)."""
     c = container(db)
@@ -130,7 +156,7 @@ def ship(order_id: str, db: Optional[str] = DbOption, carrier_dir: Optional[Path
 
 @deliveries.command("track")
 @handle_errors
-def track(db: Optional[str] = DbOption, carrier_dir: Optional[Path] = CarrierDirOption,
+def track(db: str | None = DbOption, carrier_dir: Path | None = CarrierDirOption,
           json_out: bool = JsonOption) -> None:
     """Read tracking updates of every open shipment and move the orders (shipped, delivered...)."""
     c = container(db)
@@ -145,9 +171,9 @@ def track(db: Optional[str] = DbOption, carrier_dir: Optional[Path] = CarrierDir
 
 @deliveries.command("transfer")
 @handle_errors
-def transfer(from_site: str, to_site: str, item: str, qty: float, db: Optional[str] = DbOption,
-             weight_kg: Optional[float] = typer.Option(None, "--weight-kg"),
-             transfer_id: Optional[str] = typer.Option(None, "--id"), json_out: bool = JsonOption) -> None:
+def transfer(from_site: str, to_site: str, item: str, qty: float, db: str | None = DbOption,
+             weight_kg: float | None = typer.Option(None, "--weight-kg"),
+             transfer_id: str | None = typer.Option(None, "--id"), json_out: bool = JsonOption) -> None:
     """Move stock between sites (FIFO lots) and record the leg's cost and emissions."""
     c = container(db)
     with c.uow() as uow:
@@ -161,10 +187,10 @@ def transfer(from_site: str, to_site: str, item: str, qty: float, db: Optional[s
 
 @deliveries.command("prefs")
 @handle_errors
-def prefs(customer_ref: str, db: Optional[str] = DbOption, brand: Optional[str] = typer.Option(None),
-          cadence: Optional[str] = typer.Option(None, help="asap | weekly | biweekly"),
-          weekday: Optional[int] = typer.Option(None, help="0 = Monday"), anchor: Optional[str] = typer.Option(None),
-          channel: str = typer.Option("email"), store: Optional[str] = typer.Option(None, "--store"),
+def prefs(customer_ref: str, db: str | None = DbOption, brand: str | None = typer.Option(None),
+          cadence: str | None = typer.Option(None, help="asap | weekly | biweekly"),
+          weekday: int | None = typer.Option(None, help="0 = Monday"), anchor: str | None = typer.Option(None),
+          channel: str = typer.Option("email"), store: str | None = typer.Option(None, "--store"),
           json_out: bool = JsonOption) -> None:
     """Show a customer's preferences, or set them with --brand and --cadence."""
     c = container(db)
@@ -184,7 +210,7 @@ def prefs(customer_ref: str, db: Optional[str] = DbOption, brand: Optional[str] 
 @handle_errors
 def authorise_cmd(order_id: str, line_id: str, reason: str = typer.Option(..., help="fit | defect | "
                                                                           "not_as_described | changed_mind"),
-                  qty: int = typer.Option(1, "--qty"), db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+                  qty: int = typer.Option(1, "--qty"), db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Authorise the return of a shipped or delivered line."""
     c = container(db)
     with c.uow() as uow:
@@ -207,9 +233,9 @@ def _measurements(items: list[str]) -> dict[str, float]:
 @returns.command("receive")
 @handle_errors
 def receive_cmd(return_id: str, resellable: bool = typer.Option(True, "--resellable/--damaged"),
-                notes: str = typer.Option(""), measure: list[str] = typer.Option([], "--measure", help="NAME=VALUE"),
-                outcome: Optional[str] = typer.Option(None, help="restocked | remade | rejected"),
-                store: Optional[str] = typer.Option(None), db: Optional[str] = DbOption,
+                notes: str = typer.Option(""), measure: list[str] = MeasureOption,
+                outcome: str | None = typer.Option(None, help="restocked | remade | rejected"),
+                store: str | None = typer.Option(None), db: str | None = DbOption,
                 json_out: bool = JsonOption) -> None:
     """Receive and inspect a return; restock, remake (with --measure) or reject it."""
     c = container(db)
@@ -225,8 +251,8 @@ def receive_cmd(return_id: str, resellable: bool = typer.Option(True, "--resella
 
 @returns.command("list")
 @handle_errors
-def list_cmd(db: Optional[str] = DbOption, status: Optional[str] = typer.Option(None),
-             order_id: Optional[str] = typer.Option(None, "--order"), json_out: bool = JsonOption) -> None:
+def list_cmd(db: str | None = DbOption, status: str | None = typer.Option(None),
+             order_id: str | None = typer.Option(None, "--order"), json_out: bool = JsonOption) -> None:
     """Returns, by id."""
     c = container(db)
     with c.uow() as uow:
@@ -238,7 +264,7 @@ def list_cmd(db: Optional[str] = DbOption, status: Optional[str] = typer.Option(
 
 @returns.command("kpis")
 @handle_errors
-def kpis_cmd(db: Optional[str] = DbOption, brand: Optional[str] = typer.Option(None), json_out: bool = JsonOption) -> None:
+def kpis_cmd(db: str | None = DbOption, brand: str | None = typer.Option(None), json_out: bool = JsonOption) -> None:
     """Return rates overall and by reason, product and site."""
     c = container(db)
     with c.uow() as uow:

@@ -15,12 +15,28 @@ from microfactory.engines.delivery import DeliveryParams, LocalRate
 from microfactory.entrypoints.api.deps import ContainerDep, CursorQ, LimitQ, UowDep
 from microfactory.entrypoints.api.errors import error_responses
 from microfactory.entrypoints.api.writes import idempotent_write
-from microfactory.services.fulfillment import PreferenceRequest, get_preference, order_options, set_preference
+from microfactory.services.fulfillment import (
+    PreferenceRequest,
+    get_preference,
+    order_options,
+    set_preference,
+)
 from microfactory.services.fulfillment_sameday import plan_stored, run_view, vehicle
-from microfactory.services.fulfillment_shipping import (confirm_delivery, confirm_pickup, create_shipment,
-                                                        sync_tracking, transfer_material)
+from microfactory.services.fulfillment_shipping import (
+    confirm_delivery,
+    confirm_pickup,
+    create_shipment,
+    sync_tracking,
+    transfer_material,
+)
 from microfactory.services.fulfillment_views import options_view
-from microfactory.services.returns import ReceiveRequest, authorise_return, receive_return, return_kpis, return_view
+from microfactory.services.returns import (
+    ReceiveRequest,
+    authorise_return,
+    receive_return,
+    return_kpis,
+    return_view,
+)
 from microfactory.services.views import order_view
 
 router = APIRouter(prefix="/v1", tags=["fulfillment"])
