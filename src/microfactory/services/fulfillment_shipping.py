@@ -71,7 +71,7 @@ def create_shipment(uow: UnitOfWork, order_id: str, carrier: Carrier, now: datet
     sites = {ln: s for ln, s in ff(uow).line_sites([order.id]).items() if s}
     if not sites:
         raise InvalidInput(f"order {order_id} has no producing site assigned", field="site_id")
-    site = network.site(sorted(set(sites.values()))[0])
+    site = network.site(min(sites.values()))
     weight = order_weight_kg(order, uow.catalog.load(network, brand=order.brand))
     store = network.site(order.delivery.store) if order.delivery.store else None
     recipient = Party(store.name, store.location) if store else party_of(order)
