@@ -56,37 +56,28 @@ def test_start_issues_fabric_fifo_across_lots_and_records_genealogy(loaded: Cont
         kinds = [p["kind"] for p in uow.trace.events_for(batch_ids=(batch.id,))]
     assert kinds == ["transformation"]
     assert _line_statuses(loaded, batch) == {"in_production"}
+    with pytest.raises(IllegalTransition):  # only a planned batch starts
+        run(loaded, production.start_batch, batch.id)
 
 
-def test_start_takes_an_approved_substitute_when_the_fabric_is_short(loaded: Container) -> None:
-    """With no rigid denim left, the organic denim (its approved substitute) is issued instead."""
+def test_start_takes_a_substitute_when_short_and_fails_cleanly_without_stock(loaded: Container) -> None:
+    """No rigid denim: the organic substitute is issued; with neither, InsufficientStock and nothing changes."""
     _set_lot(loaded, "denim-12oz", "DN12-2611A", 0.0)
     _set_lot(loaded, "denim-12oz", "DN12-2611B", 1.0)
-    batch = make_batch(loaded)
+    batch = make_batch(loaded, count=1)
     used = run(loaded, production.start_batch, batch.id)["lots"]
     fabric = [u for u in used if u["substitute_for"] == "denim-12oz"]
     assert [(u["item"], u["lot"]) for u in fabric] == [("denim-organic", "DNO-2611A")]
-
-
-def test_start_without_stock_fails_and_changes_nothing(loaded: Container) -> None:
-    """Short of the fabric and its substitute: InsufficientStock, the batch stays planned, no lot is touched."""
-    for item, lot in (("denim-12oz", "DN12-2611A"), ("denim-12oz", "DN12-2611B"), ("denim-organic", "DNO-2611A")):
-        _set_lot(loaded, item, lot, 0.0)
-    batch = make_batch(loaded)
-    with pytest.raises(InsufficientStock):
-        run(loaded, production.start_batch, batch.id)
+    _set_lot(loaded, "denim-organic", "DNO-2611A", 0.0)
+    short = make_batch(loaded, batch_id="B-KB-2", lot="KB261201-002", count=1)
     with loaded.uow() as uow:
-        assert uow.production.get_batch(batch.id).status is BatchStatus.PLANNED
-        assert uow.production.consumption(batch.id) == [] and uow.trace.count() == 0
-    assert _line_statuses(loaded, batch) == {"scheduled"}
-
-
-def test_only_a_planned_batch_starts(loaded: Container) -> None:
-    """Starting a batch twice is an illegal transition."""
-    batch = make_batch(loaded)
-    run(loaded, production.start_batch, batch.id)
-    with pytest.raises(IllegalTransition):
-        run(loaded, production.start_batch, batch.id)
+        events_before = uow.trace.count()
+    with pytest.raises(InsufficientStock):
+        run(loaded, production.start_batch, short.id)
+    with loaded.uow() as uow:
+        assert uow.production.get_batch(short.id).status is BatchStatus.PLANNED
+        assert uow.production.consumption(short.id) == [] and uow.trace.count() == events_before
+    assert _line_statuses(loaded, short) == {"scheduled"}
 
 
 def test_accepted_inspection_passes_the_batch_and_its_lines(loaded: Container) -> None:
@@ -100,6 +91,9 @@ def test_accepted_inspection_passes_the_batch_and_its_lines(loaded: Container) -
     with loaded.uow() as uow:
         assert [p["kind"] for p in uow.trace.events_for(batch_ids=(batch.id,))] == [
             "transformation", "commissioning", "inspecting"]
+        events = uow.orders.events(batch.lines[0].order_id)
+    moves = [e["new"] for e in events if e["line_id"] == batch.lines[0].line_id]
+    assert moves[-3:] == [OrderStatus.SCHEDULED.value, "in_production", "qc_passed"]
 
 
 def test_two_rejections_in_five_lots_switch_to_tightened(loaded: Container) -> None:
@@ -139,8 +133,8 @@ def test_rework_goes_back_to_production_and_reinspection_does_not_count_twice(lo
     assert _line_statuses(loaded, batch) == {"qc_passed"}
 
 
-def test_remake_creates_a_planned_batch_of_the_defective_units(loaded: Container) -> None:
-    """A fabric flaw cannot be repaired: a planned remake batch of the scaled defective units and an order event."""
+def test_remake_creates_a_planned_batch_and_reroutes_from_a_suspended_site(loaded: Container) -> None:
+    """A fabric flaw is remade in a planned batch with an order event; a suspended site's remake goes elsewhere."""
     batch = make_batch(loaded)
     _to_inspection(loaded, batch)
     result = run(loaded, quality.inspect_batch, batch.id, [{"class": "major", "type": "fabric_flaw"}],
@@ -154,11 +148,8 @@ def test_remake_creates_a_planned_batch_of_the_defective_units(loaded: Container
         order_id = remade.lines[0].order_id
         assert "remake_planned" in [e["kind"] for e in uow.orders.events(order_id)]
     assert _line_statuses(loaded, batch) == {"in_production"}
-
-
-def test_remake_is_rerouted_when_the_site_is_suspended_for_the_family(loaded: Container) -> None:
-    """With Kreuzberg discontinued for denim bottoms, the remake goes to the nearest capable site."""
-    batch = make_batch(loaded)
+    # with Kreuzberg discontinued for denim bottoms, a held rejection is remade at the nearest capable site
+    batch = make_batch(loaded, batch_id="B-KB-2", lot="KB261201-002", count=1)
     _to_inspection(loaded, batch)
     run(loaded, quality.inspect_batch, batch.id, [{"class": "critical", "type": "needle"}], inspector="qc-1",
         action="hold")
@@ -167,13 +158,13 @@ def test_remake_is_rerouted_when_the_site_is_suspended_for_the_family(loaded: Co
         uow.commit()
         assert quality.quality_penalties(uow)[(SITE, "denim-bottoms")] == "suspended"
     disp = run(loaded, quality.resolve_rejection, batch.id, "remake")
-    assert disp["rerouted"] and disp["site"] == "mf-wedding" and disp["original_batch_status"] == "in_production"
+    assert disp["rerouted"] and disp["site"] == "mf-wedding" and disp["original_batch_status"] == "cancelled"
     with loaded.uow() as uow:
         assert uow.production.get_batch(disp["remake_batch"]).site_id == disp["site"]
 
 
-def test_drift_alerts_name_site_rule_and_batches_and_penalties_suspend(loaded: Container) -> None:
-    """Ten clean lots then five bad ones: Western Electric and CUSUM alerts name the bad batches; the site is suspended."""
+def test_drift_alerts_penalties_and_stored_switching_states(loaded: Container) -> None:
+    """Ten clean lots then five bad ones: WE and CUSUM alerts name the bad batches, the site is suspended; states round-trip."""
     batch = make_batch(loaded, count=1)
     line = batch.lines[0]
     with loaded.uow() as uow:
@@ -195,10 +186,6 @@ def test_drift_alerts_name_site_rule_and_batches_and_penalties_suspend(loaded: C
     assert all(b >= "B-DR-10" for a in alerts if a["direction"] == "up" for b in a["batches"][-1:])
     assert len(chart["points"]) == 15 and chart["points"][0]["ucl"] > chart["points"][0]["center"]
     assert penalties[(SITE, "denim-bottoms")] == "suspended"
-
-
-def test_switching_state_survives_the_store_round_trip(loaded: Container) -> None:
-    """A tightened state with counters is stored and read back equal."""
     state = SwitchingState(SITE, "shirts", Severity.TIGHTENED, (True, False), 0, 3, 1, True, 7)
     with loaded.uow() as uow:
         uow.quality.save_state(state, NOW)
@@ -206,15 +193,4 @@ def test_switching_state_survives_the_store_round_trip(loaded: Container) -> Non
     with loaded.uow() as uow:
         assert uow.quality.get_state(SITE, "shirts") == state
         rows = list(uow.conn.execute(select(t.quality_states)))
-    assert len(rows) == 1
-
-
-def test_line_status_follows_from_scheduled_to_qc_passed(loaded: Container) -> None:
-    """The order line history shows scheduled → in_production → qc_passed."""
-    batch = make_batch(loaded, count=1)
-    _to_inspection(loaded, batch)
-    run(loaded, quality.inspect_batch, batch.id, [], inspector="qc-1")
-    with loaded.uow() as uow:
-        events = uow.orders.events(batch.lines[0].order_id)
-    moves = [e["new"] for e in events if e["line_id"] == batch.lines[0].line_id]
-    assert moves[-3:] == [OrderStatus.SCHEDULED.value, "in_production", "qc_passed"]
+    assert [r.family for r in rows] == ["shirts"]

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from microfactory.adapters.db import tables as t
 from microfactory.bootstrap import Container
 from microfactory.entrypoints.api.app import create_app
+from microfactory.engines.trace.chain import entry_hash
 from microfactory.entrypoints.cli.main import app as cli
 from microfactory.services import production, quality, trace
 from tests.integration.qt_support import make_batch, run
@@ -71,11 +72,18 @@ def test_order_export_holds_the_whole_story_in_epcis_structure(made: dict[str, A
     assert events[3]["parentID"].startswith("urn:epc:id:sscc:9521234.")
     assert transformation["outputQuantityList"][0]["epcClass"] == \
         f"urn:epc:class:lgtin:9521234.010001.{made['batch'].lot}"
+    _api_exports_and_traces(made)
 
 
-def test_verify_finds_an_edited_and_a_removed_event(made: dict[str, Any]) -> None:
-    """Changing one stored event's quantity is named as edited; deleting one as removed."""
+def test_verify_finds_an_edited_and_a_removed_event(made: dict[str, Any], tmp_path: Path) -> None:
+    """The CLI works on the log; changing one stored event is named as edited, deleting one as removed."""
+    _cli_verify_export_and_label(made, tmp_path)
     c = made["c"]
+    with c.uow() as uow:  # undo the CLI test's edit of entry 0
+        first = uow.conn.execute(select(t.trace_events).where(t.trace_events.c.seq == 0)).one()
+        uow.conn.execute(update(t.trace_events).where(t.trace_events.c.seq == 0).values(
+            hash=entry_hash(0, first.prev_hash, first.event)))
+        uow.commit()
     with c.uow() as uow:
         assert trace.verify_log(uow)["ok"]
         row = uow.conn.execute(select(t.trace_events).where(t.trace_events.c.seq == 1)).one()
@@ -93,7 +101,7 @@ def test_verify_finds_an_edited_and_a_removed_event(made: dict[str, Any]) -> Non
     assert [(p["kind"], p["seq"]) for p in report["problems"]] == [("removed", 3)]
 
 
-def test_api_exports_verifies_and_traces(made: dict[str, Any]) -> None:
+def _api_exports_and_traces(made: dict[str, Any]) -> None:
     """The API serves the batch and order documents, the chain check, and genealogy both ways."""
     client = TestClient(create_app(made["c"]))
     batch = made["batch"]
@@ -112,8 +120,8 @@ def test_api_exports_verifies_and_traces(made: dict[str, Any]) -> None:
     assert client.get("/v1/trace/lots/denim-12oz/NOPE/forward").status_code == 404
 
 
-def test_labels_and_receipts_carry_the_digital_link(made: dict[str, Any]) -> None:
-    """SVG labels name the Digital Link and care text; PDFs are PDF documents."""
+def test_labels_receipts_and_the_public_page(made: dict[str, Any]) -> None:
+    """Labels carry the Digital Link, care and footprint; the public page shows the lot and no personal data."""
     client = TestClient(create_app(made["c"]))
     batch = made["batch"]
     svg = client.get(f"/v1/batches/{batch.id}/label.svg")
@@ -126,11 +134,11 @@ def test_labels_and_receipts_carry_the_digital_link(made: dict[str, Any]) -> Non
     assert client.get(f"/v1/batches/{batch.id}/receipt.svg").text.startswith("<svg")
     fp = client.get(f"/v1/batches/{batch.id}/footprint").json()
     assert fp["inbound_kg_co2e"] > 0 and fp["production_kg_co2e"] is None
+    _provenance_page(made, client)
 
 
-def test_provenance_page_shows_the_lot_and_no_personal_data(made: dict[str, Any]) -> None:
+def _provenance_page(made: dict[str, Any], client: TestClient) -> None:
     """The public page names the site, materials and passed check, and nothing personal; unknown lots are 404."""
-    client = TestClient(create_app(made["c"]))
     lot = made["batch"].lot
     page = client.get(f"/01/{GTIN}/10/{lot}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
@@ -147,7 +155,7 @@ def test_provenance_page_shows_the_lot_and_no_personal_data(made: dict[str, Any]
     assert client.get(f"/01/09521234100027/10/{lot}").status_code == 404  # lot of another product
 
 
-def test_cli_verify_export_and_label(made: dict[str, Any], tmp_path: Path) -> None:
+def _cli_verify_export_and_label(made: dict[str, Any], tmp_path: Path) -> None:
     """`trace verify`, `trace export --out` and `trace label --out` work on the stored database."""
     url = made["c"].settings.database_url
     runner = CliRunner()
