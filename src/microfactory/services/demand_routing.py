@@ -122,7 +122,7 @@ def _via_engine(uow: Any, orders: list[Order], *, now: datetime, actor: str,
     problem = RoutingProblem(tuple(_routing_site(s, start, days, booked) for s in sites), tuple(lines))
     result = route_batch(problem, RoutingParams(policy="greedy", seed=0, time_limit_s=30.0))
     _persist(uow, orders, result, start, now, actor)
-    return {"method": result.method, "status": result.status, "objective": _finite(result.objective),
+    return {"method": f"engine-{result.method}", "status": result.status, "objective": _finite(result.objective),
             "bound": _finite(result.bound), "runtime_s": round(result.runtime_s, 4), "seed": result.seed,
             "routed": len(result.assignments), "unassigned": len(result.unassigned), "late": result.late_lines}
 
