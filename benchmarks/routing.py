@@ -24,14 +24,15 @@ def batch_row(sites: int, lines: int, load: str, seed: int) -> list[object]:
     pb = generate(sites, lines, LOADS[load], seed=seed)
     tracemalloc.start()
     t0 = time.perf_counter()
-    opt = route_batch(pb, RoutingParams(time_limit_s=30.0, seed=seed, exact_max_lines=0, iterations=200))
+    opt = route_batch(pb, RoutingParams(time_limit_s=30.0, seed=seed, exact_max_lines=0))
     wall = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
     greedy = route_batch(pb, RoutingParams(policy="greedy", seed=seed))
-    return [sites, lines, load, f"{wall:.2f}", f"{peak:.0f}", f"{opt.objective:.0f}", f"{opt.bound:.0f}",
-            f"{100 * opt.gap:.2f}%", f"{opt.objective / greedy.objective:.3f}", opt.late_lines,
-            greedy.late_lines, len(opt.unassigned), len(greedy.unassigned)]
+    return [sites, lines, load, f"{wall:.2f}", f"{peak:.0f}", opt.lp_status, opt.classes, opt.lp_columns,
+            f"{opt.objective:.0f}", f"{opt.bound:.0f}", f"{100 * opt.gap:.2f}%", f"{greedy.objective:.0f}",
+            f"{opt.objective / greedy.objective:.3f}", opt.late_lines, greedy.late_lines, len(opt.unassigned),
+            len(greedy.unassigned)]
 
 
 def online_row(sites: int, orders: int, seed: int) -> list[object]:
@@ -56,8 +57,8 @@ def main() -> None:
             print(rows[-1], flush=True)
     online = [online_row(200, 200 if quick else 2000, seed=2)]
     print(online, flush=True)
-    head = ["sites", "lines", "capacity", "wall s", "peak MB (tracemalloc)", "objective", "bound", "gap",
-            "optimal/greedy", "late opt", "late greedy", "unassigned opt", "unassigned greedy"]
+    head = ["sites", "lines", "capacity", "wall s", "peak MB (tracemalloc)", "LP", "classes", "LP columns",
+            "objective", "bound", "gap", "greedy", "optimal/greedy", "late opt", "late greedy", "unassigned opt", "unassigned greedy"]
     text = (f"## routing\n\n{machine_line()}{' (quick)' if quick else ''}\n\n" + md_table(head, rows)
             + "\n\nOnline placement (2-line orders):\n\n" + md_table(["sites", "orders", "median ms", "p99 ms"], online))
     record("routing", text)

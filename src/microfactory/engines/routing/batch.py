@@ -14,9 +14,9 @@ from microfactory.engines.routing.capacity import reserve
 from microfactory.engines.routing.classes import make_classes, make_rows
 from microfactory.engines.routing.classlp import levels, solve_class_lp
 from microfactory.engines.routing.mip import solve_mip
-from microfactory.engines.routing.rounding import build_plan
 from microfactory.engines.routing.result import RoutingResult, evaluate
-from microfactory.engines.routing.tables import Tables, _rule_match, _distances, build_tables
+from microfactory.engines.routing.rounding import build_plan
+from microfactory.engines.routing.tables import Tables, _distances, _rule_match, build_tables
 from microfactory.engines.routing.types import RoutingParams, RoutingProblem
 
 Clock = Callable[[], float]
@@ -52,7 +52,7 @@ def _route_large(t: Tables, groups: NDArray[np.int64], params: RoutingParams, no
     rows = make_rows(t, groups)
     classes = make_classes(t, rows, params.max_classes)
     left = params.time_limit_s - (now() - start)
-    lp = solve_class_lp(t, classes, params.candidates_per_line, params.max_late_days, 0.6 * left,
+    lp = solve_class_lp(t, classes, params.candidates_per_line, params.max_late_days, 0.7 * left,
                         params.lp_solver)
     solved = lp.status == "optimal"
     mu = lp.mu if solved else np.zeros_like(lp.mu)

@@ -53,7 +53,7 @@ def make_rows(t: Tables, groups: NDArray[np.int64]) -> Rows:
     np.minimum.at(due, row_of, t.due)
     first = np.full(r_count, n, dtype=np.int64)
     np.minimum.at(first, row_of, np.arange(n))
-    qty = np.bincount(row_of, weights=t.qty, minlength=r_count)
+    qty = np.bincount(row_of, weights=t.qty, minlength=r_count).astype(np.float64)
     return Rows(row_of, first, np.bincount(row_of, minlength=r_count).astype(np.float64), qty, minutes, due,
                 cost)
 
@@ -74,7 +74,8 @@ class Classes:
 def _zone(lat: NDArray[np.float64], lon: NDArray[np.float64], cell_km: float) -> NDArray[np.int64]:
     y = np.floor(lat * 111.2 / cell_km).astype(np.int64)
     x = np.floor(lon * 111.2 * np.cos(np.radians(lat.mean() if len(lat) else 0.0)) / cell_km).astype(np.int64)
-    return (y - y.min(initial=0)) * (int(x.max(initial=0) - x.min(initial=0)) + 1) + (x - x.min(initial=0))
+    width = int(x.max(initial=0) - x.min(initial=0)) + 1
+    return np.asarray((y - y.min(initial=0)) * width + (x - x.min(initial=0)), dtype=np.int64)
 
 
 def _base_key(t: Tables, rows: Rows) -> NDArray[np.int64]:
@@ -98,12 +99,12 @@ def make_classes(t: Tables, rows: Rows, max_classes: int) -> Classes:
         if class_of.max(initial=-1) + 1 <= max_classes or math.isinf(cell) or cell == CELLS_KM[-1]:
             break
     c_count = int(class_of.max(initial=-1)) + 1
-    units = np.bincount(class_of, weights=rows.qty, minlength=c_count)
+    units = np.bincount(class_of, weights=rows.qty, minlength=c_count).astype(np.float64)
     order = np.argsort(class_of, kind="stable")
     starts = np.searchsorted(class_of[order], np.arange(c_count))
     cost = np.add.reduceat(rows.cost[order], starts, axis=0) if c_count else np.zeros((0, rows.cost.shape[1]))
     minutes = np.add.reduceat(rows.minutes[order], starts, axis=0) if c_count else np.zeros((0, rows.minutes.shape[1]))
     due = np.zeros(c_count, dtype=np.int64)
     due[class_of] = rows.due
-    return Classes(class_of, units, np.bincount(class_of, weights=rows.count, minlength=c_count),
+    return Classes(class_of, units, np.bincount(class_of, weights=rows.count, minlength=c_count).astype(np.float64),
                    cost / units[:, None], minutes / units[:, None], due, cell)

@@ -6,10 +6,17 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microfactory.engines.routing import (
-    MaterialNeed, RoutingLine, RoutingParams, RoutingProblem, RoutingSite, generate, route_batch,
+    MaterialNeed,
+    RoutingLine,
+    RoutingParams,
+    RoutingProblem,
+    RoutingSite,
+    generate,
+    route_batch,
 )
 from microfactory.engines.routing.batch import group_ids
 from microfactory.engines.routing.bound import lagrangian_bound
