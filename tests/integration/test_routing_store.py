@@ -13,7 +13,12 @@ from microfactory.bootstrap import Container
 from microfactory.domain.orders import OrderStatus, advance_line
 from microfactory.errors import CapacityExceeded, InvalidInput, NotFound
 from microfactory.services.intake import LineRequest, OrderRequest, create_order
-from microfactory.services.routing import RouteRequest, place_new_order, route_stored, set_site_status
+from microfactory.services.routing import (
+    RouteRequest,
+    place_new_order,
+    route_stored,
+    set_site_status,
+)
 from microfactory.services.routing_views import assignment_view, capacity_view, explain_line
 from tests.conftest import NOW
 

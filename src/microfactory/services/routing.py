@@ -17,12 +17,24 @@ from microfactory.adapters.files.scenario import Scenario
 from microfactory.domain.catalog import Catalog
 from microfactory.domain.network import Network, SiteStatus
 from microfactory.domain.orders import Order
-from microfactory.engines.routing import RoutingParams, RoutingResult, reroute, route_batch, route_greedy
-from microfactory.errors import InvalidInput, NotFound
+from microfactory.engines.routing import (
+    RoutingParams,
+    RoutingResult,
+    reroute,
+    route_batch,
+    route_greedy,
+)
+from microfactory.errors import InvalidInput
 from microfactory.services.routing_booking import available_stock
 from microfactory.services.routing_commit import Decision, commit, lock_capacity
-from microfactory.services.routing_problem import (BuildParams, BuiltProblem, OpenLine, QualityFlag, build_problem,
-                                                   production_sites)
+from microfactory.services.routing_problem import (
+    BuildParams,
+    BuiltProblem,
+    OpenLine,
+    QualityFlag,
+    build_problem,
+    production_sites,
+)
 from microfactory.services.routing_rules import RuleSet, engine_rules
 
 POLICIES = ("optimal", "greedy", "rules")

@@ -21,7 +21,14 @@ import numpy as np
 from microfactory.domain.inventory import Inventory, Movement
 from microfactory.domain.network import Network
 from microfactory.domain.orders import Order, OrderStatus, StatusChanged, advance_line
-from microfactory.engines.routing import RoutingLine, RoutingParams, RoutingResult, explain, initial_state, place_order
+from microfactory.engines.routing import (
+    RoutingLine,
+    RoutingParams,
+    RoutingResult,
+    explain,
+    initial_state,
+    place_order,
+)
 from microfactory.services.routing_booking import CapKey, book, free_minutes, material_plan
 from microfactory.services.routing_problem import BuiltProblem, production_sites
 

@@ -199,5 +199,16 @@ def build_problem(network: Network, catalog: Catalog, lines: Sequence[OpenLine],
     return BuiltProblem(RoutingProblem(tuple(rsites), tuple(built), 0, params.cost), start, horizon, penalties)
 
 
-__all__ = ["BuildParams", "BuiltProblem", "OpenLine", "QUALITY_TOKEN", "QualityFlag", "build_problem",
-           "capacity_minutes", "delivery_days", "lead_days", "production_sites", "site_rates"]
+__all__ = [
+    "QUALITY_TOKEN",
+    "BuildParams",
+    "BuiltProblem",
+    "OpenLine",
+    "QualityFlag",
+    "build_problem",
+    "capacity_minutes",
+    "delivery_days",
+    "lead_days",
+    "production_sites",
+    "site_rates",
+]

@@ -107,13 +107,13 @@ class RoutingRepository:
 
     def reserve(self, line_id: str, site_id: str, takes: Mapping[tuple[str, date], float]) -> None:
         """Record a line's minutes per (process, day) at a site and add them to ``reserved_min``."""
-        rows = [{"line_id": line_id, "site_id": site_id, "process": p, "day": d, "minutes": m}
-                for (p, d), m in sorted(takes.items()) if m > EPS]
-        if not rows:
+        kept = [(p, d, m) for (p, d), m in sorted(takes.items()) if m > EPS]
+        if not kept:
             return
-        self.conn.execute(t.capacity_reservations.insert(), rows)
-        for r in rows:
-            self._bump(site_id, r["process"], r["day"], r["minutes"])
+        self.conn.execute(t.capacity_reservations.insert(), [
+            {"line_id": line_id, "site_id": site_id, "process": p, "day": d, "minutes": m} for p, d, m in kept])
+        for p, d, m in kept:
+            self._bump(site_id, p, d, m)
 
     def _bump(self, site_id: str, process: str, day: date, minutes: float) -> None:
         c = t.capacity

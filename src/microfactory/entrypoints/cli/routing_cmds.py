@@ -6,15 +6,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from microfactory.adapters.files.scenario import load_scenario
-from microfactory.entrypoints.cli.common import DbOption, JsonOption, console, container, dump_json, handle_errors, table
+from microfactory.entrypoints.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    container,
+    dump_json,
+    handle_errors,
+    table,
+)
 from microfactory.errors import InvalidInput
-from microfactory.services.routing import RouteRequest, route_scenario, route_stored, set_site_status
+from microfactory.services.routing import (
+    RouteRequest,
+    route_scenario,
+    route_stored,
+    set_site_status,
+)
 from microfactory.services.routing_rules import RuleSet, load_rules, parse_rules
 from microfactory.services.routing_views import explain_line
 
@@ -32,7 +45,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
         yield lambda msg: bar.update(task, description=msg)
 
 
-def _rules(rules_file: Optional[Path], folder: Optional[Path], network: Any, catalog: Any) -> RuleSet:
+def _rules(rules_file: Path | None, folder: Path | None, network: Any, catalog: Any) -> RuleSet:
     if rules_file is not None:
         return parse_rules(str(rules_file), rules_file.read_text(encoding="utf-8-sig"), network, catalog)
     return load_rules(folder, network, catalog) if folder is not None else RuleSet()
@@ -53,13 +66,13 @@ def _print_result(view: dict[str, Any]) -> None:
 
 
 @handle_errors
-def route(target: Optional[str] = typer.Argument(None, help="a scenario folder, or `explain` LINE_ID"),
-          line_id: Optional[str] = typer.Argument(None, help="with `explain`: the order line"),
-          policy: str = PolicyOption, brand: Optional[str] = typer.Option(None, "--brand"),
+def route(target: str | None = typer.Argument(None, help="a scenario folder, or `explain` LINE_ID"),
+          line_id: str | None = typer.Argument(None, help="with `explain`: the order line"),
+          policy: str = PolicyOption, brand: str | None = typer.Option(None, "--brand"),
           time_limit: float = typer.Option(30.0, "--time-limit", help="solver seconds"),
-          rules_file: Optional[Path] = typer.Option(None, "--rules", help="rules.yaml (default: DIR/rules.yaml)"),
-          start: Optional[str] = typer.Option(None, "--start", help="day 0 for a folder (default: first order)"),
-          db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+          rules_file: Path | None = typer.Option(None, "--rules", help="rules.yaml (default: DIR/rules.yaml)"),
+          start: str | None = typer.Option(None, "--start", help="day 0 for a folder (default: first order)"),
+          db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Route order lines: `route DIR` (a folder, no database), `route --db URL` (stored), `route explain LINE`."""
     if target == "explain":
         if not line_id:
@@ -86,7 +99,7 @@ def route(target: Optional[str] = typer.Argument(None, help="a scenario folder, 
           [(k, v) for k, v in summary.items() if k not in ("costs", "id")] + list(summary["costs"].items()))
 
 
-def _route_folder(folder: Path, policy: str, time_limit: float, rules_file: Optional[Path], start: Optional[str],
+def _route_folder(folder: Path, policy: str, time_limit: float, rules_file: Path | None, start: str | None,
                   json_out: bool) -> None:
     scenario = load_scenario(folder)
     try:
@@ -113,7 +126,7 @@ def _print_explanation(view: dict[str, Any]) -> None:
 
 @handle_errors
 def sites_status(site: str, status: str = typer.Argument(..., help="up | down"),
-                 reason: str = typer.Option("", "--reason"), db: Optional[str] = DbOption,
+                 reason: str = typer.Option("", "--reason"), db: str | None = DbOption,
                  json_out: bool = JsonOption) -> None:
     """Set a site up or down; a site going down has its unstarted lines re-routed."""
     c = container(db)

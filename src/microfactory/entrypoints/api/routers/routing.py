@@ -11,7 +11,12 @@ from pydantic import BaseModel, Field
 from microfactory.entrypoints.api.deps import ContainerDep, UowDep
 from microfactory.entrypoints.api.errors import error_responses
 from microfactory.entrypoints.api.writes import idempotent_write
-from microfactory.services.routing import RouteRequest, place_new_order, route_stored, set_site_status
+from microfactory.services.routing import (
+    RouteRequest,
+    place_new_order,
+    route_stored,
+    set_site_status,
+)
 from microfactory.services.routing_views import assignment_view, capacity_view, run_view
 
 router = APIRouter(prefix="/v1", tags=["routing"])
