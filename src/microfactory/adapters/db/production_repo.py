@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, func, select, update
 
 from microfactory.adapters.db import tables as t
 from microfactory.domain.production import Batch, BatchLine, BatchStatus, ScheduledOp
@@ -88,7 +88,16 @@ class ProductionRepository:
             q = q.where(t.batches.c.site_id == site)
         return {r[0] for r in self.conn.execute(q)}
 
+    def lots_with_prefix(self, prefix: str) -> set[str]:
+        """Lot codes starting with ``prefix`` (to pick the next free sequence number)."""
+        return {r[0] for r in self.conn.execute(select(t.batches.c.lot).where(t.batches.c.lot.startswith(prefix)))}
+
     # -- plans -----------------------------------------------------------------------
+    def count_plans(self, site_id: str) -> int:
+        """How many plans (active or not) the site has had."""
+        return int(self.conn.execute(select(func.count()).select_from(t.plans)
+                                     .where(t.plans.c.site_id == site_id)).scalar() or 0)
+
     def save_plan(self, plan_id: str, site_id: str, meta: dict[str, Any], ops: list[ScheduledOp], at: datetime) -> None:
         """Store a plan and its operations; it becomes the site's active plan."""
         self.conn.execute(update(t.plans).where(and_(t.plans.c.site_id == site_id, t.plans.c.active.is_(True)))
