@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -101,11 +102,15 @@ def build_order(req: OrderRequest, network: Network, catalog: Catalog, now: date
                  req.external_id, req.customer_ref, req.keep_together)
 
 
-def _new_order_id(req: OrderRequest, now: datetime) -> str:
+def _new_order_id(req: OrderRequest, idempotency_key: str | None) -> str:
+    """The caller's id, else one derived from the brand's external id or Idempotency-Key (so a
+    retried request gets the same id), else a random one."""
     if req.order_id:
         return req.order_id
-    basis = f"{req.brand}|{req.external_id or ''}|{req.fingerprint()}|{now.isoformat()}"
-    return "ORD-" + hashlib.sha1(basis.encode()).hexdigest()[:12].upper()
+    if req.external_id or idempotency_key:
+        basis = f"{req.brand}|{req.external_id or ''}|{idempotency_key or ''}"
+        return "ORD-" + hashlib.sha256(basis.encode()).hexdigest()[:16].upper()
+    return "ORD-" + uuid.uuid4().hex[:16].upper()
 
 
 def _replay(uow: UnitOfWork, req: OrderRequest, idempotency_key: str | None) -> IntakeResult | None:
@@ -133,7 +138,7 @@ def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: st
         return replay
     network = network or uow.network.load()
     catalog = catalog or uow.catalog.load(network, brand=req.brand)
-    order_id = _new_order_id(req, now)
+    order_id = _new_order_id(req, idempotency_key)
     if uow.orders.exists(order_id):
         # A concurrent twin may have committed since the first look: look again before refusing.
         replay = _replay(uow, req, idempotency_key)

@@ -159,3 +159,7 @@ def demo(db: Optional[str] = DbOption, port: int = typer.Option(8000, "--port"),
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

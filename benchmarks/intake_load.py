@@ -1,0 +1,171 @@
+"""Order intake under load on PostgreSQL: our full intake vs a bare insert endpoint, side by side.
+
+Both servers run with 2 uvicorn workers on 127.0.0.1 against the same PostgreSQL database
+(each in its own schema); wrk drives them at concurrency 16 and 64 for a fixed time with a
+unique Idempotency-Key per request. Reports orders/s and p50/p99 latency and the ratio.
+
+    .venv/bin/python benchmarks/intake_load.py [--seconds 15] [--quick]
+
+Needs wrk (Debian package `wrk`) and a PostgreSQL server ($MICROFACTORY_TEST_POSTGRES_URL,
+default postgresql://postgres@127.0.0.1:5432/test). Traffic stays on loopback; every run is
+bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _results import machine_line, md_table, record  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+PG = os.environ.get("MICROFACTORY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+LUA = r"""
+counter = 0
+request = function()
+  counter = counter + 1
+  local key = string.format("%s-%d-%d", prefix, id, counter)
+  local body = '{"brand":"spree","delivery":"ship","customer":{"lat":52.5,"lon":13.4},' ..
+    '"lines":[{"product":"spree-tee","options":{"size":"M","colour":"black","design":"bear"},"quantity":2},' ..
+    '{"product":"spree-tote","options":{"design":"wave"},"quantity":1}]}'
+  return wrk.format("POST", path, {["Content-Type"]="application/json", ["Idempotency-Key"]=key,
+                                    ["Authorization"]=auth}, body)
+end
+setup = function(thread)
+  thread:set("id", math.random(1, 1000000000))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def schema_url(schema: str) -> str:
+    base = PG.replace("postgresql://", "postgresql+psycopg://", 1) if PG.startswith("postgresql://") else PG
+    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+
+
+def wait_up(url: str, timeout: float = 60) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except Exception:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run_wrk(url: str, conns: int, seconds: int, auth: str, prefix: str) -> dict[str, float]:
+    base, path = url.split("/", 3)[:3], "/" + url.split("/", 3)[3]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(f'path = "{path}"\nauth = "{auth}"\nprefix = "{prefix}"\n' + LUA)
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(conns), "-d", f"{seconds}s", "--latency", "-s", fh.name,
+                          "/".join(base)], capture_output=True, text=True, timeout=seconds + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def pct(p: str) -> float:
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        if not m:
+            return float("nan")
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "errors": float(non2xx.group(1)) if non2xx else 0.0}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=15)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    seconds = 4 if args.quick else args.seconds
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+    admin = create_engine(PG.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    tag = uuid.uuid4().hex[:8]
+    ours_schema, bare_schema = f"bench_ours_{tag}", f"bench_bare_{tag}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {ours_schema}"))
+        conn.execute(text(f"CREATE SCHEMA {bare_schema}"))
+    procs = []
+    try:
+        ours_url = schema_url(ours_schema)
+        env = dict(os.environ, MICROFACTORY_DATABASE_URL=ours_url, MICROFACTORY_WEBHOOK_INTERVAL_S="0")
+        subprocess.run([PY, "-m", "microfactory.entrypoints.cli.main", "load", str(ROOT / "examples" / "berlin"),
+                        "--no-orders", "--db", ours_url], env=env, check=True, capture_output=True)
+        token = subprocess.run([PY, "-m", "microfactory.entrypoints.cli.main", "tokens", "create", "--name", "bench",
+                                "--role", "admin", "--db", ours_url, "--json"], env=env, check=True,
+                               capture_output=True, text=True).stdout
+        import json
+        auth = "Bearer " + json.loads(token)["token"]
+        p_ours, p_bare = free_port(), free_port()
+        procs.append(start([PY, "-m", "uvicorn", "microfactory.entrypoints.api.app:app_from_env", "--factory",
+                            "--workers", "2", "--port", str(p_ours), "--log-level", "warning"], env))
+        procs.append(start([PY, "-m", "uvicorn", "bare_intake:create_app", "--factory", "--workers", "2", "--port",
+                            str(p_bare), "--log-level", "warning", "--app-dir", str(Path(__file__).parent)],
+                           dict(os.environ, BARE_DATABASE_URL=bare_schema_url(bare_schema))))
+        wait_up(f"http://127.0.0.1:{p_ours}/v1/health")
+        wait_up(f"http://127.0.0.1:{p_bare}/docs")
+        rows, results = [], {}
+        for conns in (16, 64):
+            for name, port, path in (("bare", p_bare, "/orders"), ("microfactory", p_ours, "/v1/orders")):
+                res = run_wrk(f"http://127.0.0.1:{port}{path}", conns, seconds, auth, f"{name}{conns}{tag}")
+                results[(name, conns)] = res
+                rows.append([name, conns, f"{res['rps']:.0f}", f"{res['p50']:.1f}", f"{res['p99']:.1f}", int(res["errors"])])
+                print(rows[-1], flush=True)
+        ratio64 = results[("microfactory", 64)]["rps"] / results[("bare", 64)]["rps"]
+        p99_16 = results[("microfactory", 16)]["p99"]
+        verdict = (f"throughput ratio at concurrency 64: **{ratio64:.2f}** (target ≥ 0.5: {'met' if ratio64 >= 0.5 else 'missed'}); "
+                   f"p99 at concurrency 16: **{p99_16:.1f} ms** (target ≤ 50 ms: {'met' if p99_16 <= 50 else 'missed'})")
+        print(verdict)
+        record("intake_load", f"## Order intake under load (PostgreSQL, 2 workers each, wrk, {seconds} s per run)\n\n"
+               f"{machine_line()}\n\n" + md_table(["endpoint", "concurrency", "orders/s", "p50 ms", "p99 ms", "non-2xx"], rows)
+               + f"\n\n{verdict}\n\nOur intake = validation against the catalog, Idempotency-Key check and store, "
+               "order events, outbox for webhooks, audit log and a bearer-token check per request; the bare endpoint "
+               "inserts the order and its lines in one transaction and nothing else.")
+    finally:
+        for p in procs:
+            stop(p)
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {ours_schema} CASCADE"))
+            conn.execute(text(f"DROP SCHEMA {bare_schema} CASCADE"))
+
+
+def bare_schema_url(schema: str) -> str:
+    return schema_url(schema)
+
+
+if __name__ == "__main__":
+    main()
