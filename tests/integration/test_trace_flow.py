@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from microfactory.adapters.db import tables as t
 from microfactory.bootstrap import Container
-from microfactory.entrypoints.api.app import create_app
 from microfactory.engines.trace.chain import entry_hash
+from microfactory.entrypoints.api.app import create_app
 from microfactory.entrypoints.cli.main import app as cli
 from microfactory.services import production, quality, trace
 from tests.integration.qt_support import make_batch, run

@@ -23,7 +23,12 @@ from microfactory.domain.catalog import Catalog
 from microfactory.domain.inventory import EPS, Inventory
 from microfactory.domain.orders import OrderStatus, advance_line
 from microfactory.domain.production import Batch, BatchStatus, move_batch
-from microfactory.engines.trace.epcis import BizTransaction, QuantityItem, TraceEvent, biz_transaction_uri
+from microfactory.engines.trace.epcis import (
+    BizTransaction,
+    QuantityItem,
+    TraceEvent,
+    biz_transaction_uri,
+)
 from microfactory.errors import IllegalTransition, InsufficientStock
 from microfactory.services import trace as tr
 
@@ -123,7 +128,7 @@ def _record_transformation(uow: Any, batch: Batch, used: list[dict[str, Any]], n
     where = tr.site_uri(uow, site)
     inputs = tuple(QuantityItem(tr.material_class(u["item"], u["lot"]), u["qty"], tr.UOM.get(u["unit"]))
                    for u in used)
-    bts = ()
+    bts: tuple[BizTransaction, ...] = ()
     if tr.valid_gln(site.gln) and _DOC_ID.match(batch.id):
         bts = (BizTransaction("prodorder", biz_transaction_uri(site.gln, batch.id)),)
     event = TraceEvent("transformation", tr.utc(now), where, where, inputs=inputs,

@@ -25,10 +25,23 @@ from typing import Any
 from microfactory.domain.geo import haversine_km
 from microfactory.domain.orders import OrderStatus
 from microfactory.domain.production import Batch, BatchLine, BatchStatus, lot_code, move_batch
-from microfactory.engines.quality import (ChartParams, Defect, InspectionInput, InspectionResult, LotDecision,
-                                          LotResult, QualityScore, ScoreParams, Severity, drift_alerts,
-                                          next_state, p_chart, quality_score, resume_after_corrective_action,
-                                          sampling_plan)
+from microfactory.engines.quality import (
+    ChartParams,
+    Defect,
+    InspectionInput,
+    InspectionResult,
+    LotDecision,
+    LotResult,
+    QualityScore,
+    ScoreParams,
+    Severity,
+    drift_alerts,
+    next_state,
+    p_chart,
+    quality_score,
+    resume_after_corrective_action,
+    sampling_plan,
+)
 from microfactory.engines.quality import inspect as judge
 from microfactory.engines.quality.drift import BatchSample
 from microfactory.engines.trace.epcis import QuantityItem, TraceEvent

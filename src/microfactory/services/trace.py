@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from microfactory.domain.catalog import Product
+from microfactory.domain.catalog import Catalog, Product
 from microfactory.domain.network import Site
 from microfactory.domain.production import Batch
-from microfactory.engines.trace.epcis import (MF_NAMESPACE, QuantityItem, TraceEvent, document_from_jsonld,
-                                              event_to_jsonld)
+from microfactory.engines.trace.epcis import (
+    MF_NAMESPACE,
+    QuantityItem,
+    TraceEvent,
+    document_from_jsonld,
+    event_to_jsonld,
+)
 from microfactory.engines.trace.gs1 import check_digit, gtin14, lgtin_urn, sgln_urn, sscc_urn
 from microfactory.errors import InvalidInput, NotFound
 
@@ -34,7 +39,7 @@ _NS = uuid.UUID("0b8c6a52-6f0e-4d4b-9a43-6c3e2f1d7a90")
 
 def utc(moment: datetime) -> datetime:
     """A naive UTC store time as a timezone-aware datetime."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def prefix_length(uow: Any, brand: str | None = None) -> int:
@@ -82,7 +87,7 @@ def material_class(item: str, lot: str) -> str:
 def batch_product(uow: Any, batch: Batch) -> Product:
     """The product a batch makes (from the batch, else from its first order line)."""
     network = uow.network.load()
-    catalog = uow.catalog.load(network)
+    catalog: Catalog = uow.catalog.load(network)
     product_id = batch.product_id
     if not product_id:
         first = batch.lines[0]

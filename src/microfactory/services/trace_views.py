@@ -18,11 +18,23 @@ from microfactory.domain.geo import haversine_km
 from microfactory.domain.network import Network
 from microfactory.domain.production import Batch
 from microfactory.engines.emissions import leg_emissions
-from microfactory.engines.trace.genealogy import BatchRecord, LotUse, UnitRecord, build_genealogy, trace_back
+from microfactory.engines.trace.genealogy import (
+    BatchRecord,
+    LotUse,
+    UnitRecord,
+    build_genealogy,
+    trace_back,
+)
 from microfactory.engines.trace.gs1 import DigitalLink, gtin14
 from microfactory.engines.trace.labels import LabelContent, care_instructions, label_pdf, label_svg
-from microfactory.engines.trace.provenance import (ProvenanceInput, PublicInspection, PublicMaterialLot,
-                                                   PublicSite, TransportLeg, provenance_view)
+from microfactory.engines.trace.provenance import (
+    ProvenanceInput,
+    PublicInspection,
+    PublicMaterialLot,
+    PublicSite,
+    TransportLeg,
+    provenance_view,
+)
 from microfactory.errors import InvalidInput, NotFound
 from microfactory.services import trace as tr
 

@@ -16,7 +16,13 @@ from sqlalchemy import Connection, and_, func, or_, select, text
 from microfactory.adapters.db import tables as t
 from microfactory.adapters.db.tables_quality import trace_refs
 from microfactory.adapters.db.upsert import upsert
-from microfactory.engines.trace.chain import GENESIS, ChainEntry, ChainReport, entry_hash, verify_chain
+from microfactory.engines.trace.chain import (
+    GENESIS,
+    ChainEntry,
+    ChainReport,
+    entry_hash,
+    verify_chain,
+)
 
 #: key of the PostgreSQL advisory lock that serialises appends to the log
 _LOCK_KEY = 0x6D66_7472  # "mftr"

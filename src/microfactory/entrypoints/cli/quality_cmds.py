@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
-from microfactory.entrypoints.cli.common import DbOption, JsonOption, console, container, dump_json, handle_errors, table
+from microfactory.entrypoints.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    container,
+    dump_json,
+    handle_errors,
+    table,
+)
 from microfactory.errors import InvalidInput
 from microfactory.services import quality
 
@@ -51,11 +59,11 @@ def plan(lot: int = typer.Option(..., "--lot", help="lot (batch) size"),
 @app.command("inspect")
 @handle_errors
 def inspect(batch: str, inspector: str = typer.Option(..., "--inspector"),
-            defect: list[str] = typer.Option([], "--defect", help="CLASS:TYPE[:COUNT][@UNIT], repeatable"),
-            defects_file: Optional[Path] = typer.Option(None, "--defects-file", help="JSON list of {class,type,count,unit}"),
+            defect: list[str] = typer.Option([], "--defect", help="CLASS:TYPE[:COUNT][@UNIT], repeatable"),  # noqa: B008
+            defects_file: Path | None = typer.Option(None, "--defects-file", help="JSON list of {class,type,count,unit}"),  # noqa: B008
             action: str = typer.Option("recommended", "--action", help="recommended, rework, remake or hold"),
-            sample_size: Optional[int] = typer.Option(None, "--sample-size"),
-            db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+            sample_size: int | None = typer.Option(None, "--sample-size"),
+            db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Inspect a batch waiting for QC; accept it or reject it with rework or remake."""
     items = [parse_defect(d) for d in defect]
     if defects_file is not None:
@@ -79,8 +87,8 @@ def inspect(batch: str, inspector: str = typer.Option(..., "--inspector"),
 
 @app.command("state")
 @handle_errors
-def state(site: Optional[str] = typer.Option(None, "--site"), family: Optional[str] = typer.Option(None, "--family"),
-          db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+def state(site: str | None = typer.Option(None, "--site"), family: str | None = typer.Option(None, "--family"),
+          db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Switching states (normal, tightened, reduced, discontinued) per site and product family."""
     c = container(db)
     with c.uow() as uow:
@@ -96,7 +104,7 @@ def state(site: Optional[str] = typer.Option(None, "--site"), family: Optional[s
 @app.command("resume")
 @handle_errors
 def resume(site: str, family: str, reference: str = typer.Option(..., "--reference", help="corrective action"),
-           db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+           db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Record corrective action: a discontinued site/family resumes on tightened inspection."""
     c = container(db)
     with c.uow() as uow:
@@ -107,8 +115,8 @@ def resume(site: str, family: str, reference: str = typer.Option(..., "--referen
 
 @app.command("drift")
 @handle_errors
-def drift(site: Optional[str] = typer.Option(None, "--site"), family: Optional[str] = typer.Option(None, "--family"),
-          db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+def drift(site: str | None = typer.Option(None, "--site"), family: str | None = typer.Option(None, "--family"),
+          db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Drift alerts (Western Electric rules, CUSUM) and quality scores per site and family."""
     c = container(db)
     with c.uow() as uow:

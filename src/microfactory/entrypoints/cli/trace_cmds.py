@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from microfactory.entrypoints.cli.common import DbOption, JsonOption, console, container, dump_json, handle_errors, table
+from microfactory.entrypoints.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    container,
+    dump_json,
+    handle_errors,
+    table,
+)
 from microfactory.errors import InvalidInput
 from microfactory.services import trace, trace_views
 
@@ -17,7 +24,7 @@ app = typer.Typer(help="Traceability: hash-chain check, EPCIS export, genealogy,
 
 @app.command("verify")
 @handle_errors
-def verify(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+def verify(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Recompute the trace log's hash chain; exit 1 when an event was edited, removed or inserted."""
     c = container(db)
     with c.uow() as uow:
@@ -35,9 +42,9 @@ def verify(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
 
 @app.command("export")
 @handle_errors
-def export(batch: Optional[str] = typer.Option(None, "--batch"), order: Optional[str] = typer.Option(None, "--order"),
-           out: Optional[Path] = typer.Option(None, "--out", help="write the JSON-LD here instead of stdout"),
-           db: Optional[str] = DbOption) -> None:
+def export(batch: str | None = typer.Option(None, "--batch"), order: str | None = typer.Option(None, "--order"),
+           out: Path | None = typer.Option(None, "--out", help="write the JSON-LD here instead of stdout"),  # noqa: B008
+           db: str | None = DbOption) -> None:
     """EPCIS 2.0 JSON-LD document of a batch or an order."""
     if (batch is None) == (order is None):
         raise InvalidInput("give exactly one of --batch or --order", field="batch")
@@ -55,7 +62,7 @@ def export(batch: Optional[str] = typer.Option(None, "--batch"), order: Optional
 @app.command("forward")
 @handle_errors
 def forward(item: str, lot: str, customers: bool = typer.Option(False, "--customers", help="show customer references"),
-            db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+            db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """From a material lot to the batches and orders made from it."""
     c = container(db)
     with c.uow() as uow:
@@ -71,7 +78,7 @@ def forward(item: str, lot: str, customers: bool = typer.Option(False, "--custom
 
 @app.command("back")
 @handle_errors
-def back(batch: str, db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+def back(batch: str, db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """From a batch back to its material lots, sites, workers and inspections."""
     c = container(db)
     with c.uow() as uow:
@@ -89,9 +96,9 @@ def back(batch: str, db: Optional[str] = DbOption, json_out: bool = JsonOption) 
 
 @app.command("label")
 @handle_errors
-def label(batch: str, out: Path = typer.Option(..., "--out", help="file.svg or file.pdf"),
+def label(batch: str, out: Path = typer.Option(..., "--out", help="file.svg or file.pdf"),  # noqa: B008
           kind: str = typer.Option("sewn_in", "--kind", help="sewn_in or receipt"),
-          db: Optional[str] = DbOption) -> None:
+          db: str | None = DbOption) -> None:
     """The batch's sewn-in label or receipt: GS1 Digital Link QR code, care, carbon footprint."""
     fmt = out.suffix.lower().lstrip(".")
     c = container(db)

@@ -9,7 +9,7 @@ def test_single_unit_lot_is_inspected_whole() -> None:
     """n = 1 for a one-unit lot; a clean unit is accepted."""
     result = inspect(InspectionInput("B1", 1))
     assert result.sample_size == 1 and result.decision is LotDecision.ACCEPT
-    major = [c for c in result.classes if c.defect_class == "major"][0]
+    major = next(c for c in result.classes if c.defect_class == "major")
     assert major.plan is not None and (major.plan.n, major.plan.ac, major.plan.re) == (1, 0, 1)
     assert major.plan.hundred_percent
 
