@@ -35,11 +35,11 @@ def _rows(c: Container, table: t.Table) -> list[object]:  # type: ignore[name-de
         return list(conn.execute(select(table)))
 
 
-def _line_minutes(c: Container, line_id: str) -> float:
+def _line_minutes(c: Container, *line_ids: str) -> list[float]:
     with c.uow() as uow:
         catalog = uow.catalog.load(uow.network.load())
-        row = uow.conn.execute(select(t.order_lines).where(t.order_lines.c.id == line_id)).one()
-    return catalog.explode(row.product_id, row.options).minutes * row.quantity
+        rows = {r.id: r for r in uow.conn.execute(select(t.order_lines).where(t.order_lines.c.id.in_(line_ids)))}
+    return [catalog.explode(rows[i].product_id, rows[i].options).minutes * rows[i].quantity for i in line_ids]
 
 
 def _invariants(c: Container) -> None:
@@ -60,9 +60,9 @@ def test_stored_routing_reserves_exactly_what_routed_lines_need(loaded: Containe
     per_line: dict[str, float] = defaultdict(float)
     for r in _rows(loaded, t.capacity_reservations):
         per_line[r.line_id] += r.minutes  # type: ignore[attr-defined]
-    for ln in routed[:40]:
-        assert ln.site_id is not None  # type: ignore[attr-defined]
-        assert per_line[ln.id] == pytest.approx(_line_minutes(loaded, ln.id))  # type: ignore[attr-defined]
+    expected = _line_minutes(loaded, *[ln.id for ln in routed])  # type: ignore[attr-defined]
+    for ln, minutes in zip(routed, expected):
+        assert ln.site_id is not None and per_line[ln.id] == pytest.approx(minutes)  # type: ignore[attr-defined]
     reasons = {a.line_id: a.detail.get("reason") for a in _rows(loaded, t.assignments) if a.site_id is None}  # type: ignore[attr-defined]
     assert all(reasons.values()) and len(reasons) == summary["unassigned"]
     _invariants(loaded)
@@ -87,7 +87,7 @@ def test_explanation_names_candidates_and_rejections(loaded: Container) -> None:
     assert view["rejected"]["mf-kreuzberg"] == "brand_not_allowed"
     assert view["rejected"]["mf-wedding"] == "no_capability"  # Wedding has no printing
     assert all("total" in a["cost"] for a in view["alternatives"])
-    assert sum(r["minutes"] for r in view["reservations"]) == pytest.approx(_line_minutes(loaded, "BER-000002-1"))
+    assert sum(r["minutes"] for r in view["reservations"]) == pytest.approx(_line_minutes(loaded, "BER-000002-1")[0])
     assert order["items"][0]["site_id"] == view["site_id"] and order["items"][0]["rejected"]
 
 
@@ -104,7 +104,8 @@ def test_site_down_moves_unstarted_lines_and_keeps_started_work(loaded: Containe
             uow.orders.save_status(order, events)
         uow.commit()
     with loaded.uow() as uow:
-        out = set_site_status(uow, "mf-kreuzberg", "down", now=NOW, reason="sewing machines flooded", actor="test")
+        out = set_site_status(uow, "mf-kreuzberg", "down", now=NOW, reason="sewing machines flooded", actor="test",
+                              req=RouteRequest("greedy"))
         uow.commit()
     assert out["kept_started"] == 1 and out["moved"] + out["unassigned"] == len(at_kb) - 1
     after = {ln.id: ln for ln in _rows(loaded, t.order_lines)}  # type: ignore[attr-defined]

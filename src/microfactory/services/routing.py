@@ -15,6 +15,7 @@ from typing import Any
 
 from microfactory.adapters.files.scenario import Scenario
 from microfactory.domain.catalog import Catalog
+from microfactory.domain.inventory import Inventory, Movement
 from microfactory.domain.network import Network, SiteStatus
 from microfactory.domain.orders import Order
 from microfactory.engines.routing import (
@@ -265,10 +266,19 @@ def _reroute(uow: Any, site_id: str, why: str, *, now: datetime, actor: str, req
 
 
 def _release_stock(uow: Any, refs: set[str], now: datetime) -> None:
-    """Release the stock reserved for these lines."""
+    """Release the stock reserved for these lines (one locked change over every pair they hold)."""
     held = sorted(k for k in uow.inventory.load().reservations if k[2] in refs)
-    for s, item, ref in held:
-        uow.inventory.apply([(s, item)], lambda inv, s=s, item=item, ref=ref: inv.release(s, item, ref, now))
+    if not held:
+        return
+
+    def change(inv: Inventory) -> tuple[Inventory, list[Movement]]:
+        moves: list[Movement] = []
+        for s, item, ref in held:
+            inv, mv = inv.release(s, item, ref, now)
+            moves.extend(mv)
+        return inv, moves
+
+    uow.inventory.apply(sorted({(s, item) for s, item, _ in held}), change)
 
 
 __all__ = ["POLICIES", "REROUTE_PREFERENCE", "RouteRequest", "engine_params", "place_new_order", "result_view",
