@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from microfactory.adapters.db import DEFAULT_URL, SqlUnitOfWork, make_engine, migrate
 from microfactory.services.clock import SystemClock
 from microfactory.services.ports import Clock
+from microfactory.services.reference import ReferenceCache
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Container:
     settings: Settings
     engine: Engine
     clock: Clock
+    reference: ReferenceCache = field(default_factory=ReferenceCache)
 
     def uow(self, readonly: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, readonly=readonly)

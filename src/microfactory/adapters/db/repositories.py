@@ -24,7 +24,16 @@ class NetworkRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
+    def version(self) -> int:
+        """A counter bumped by every change to the network or catalog (for caches)."""
+        value = self.conn.execute(select(t.settings.c.value).where(t.settings.c.key == "reference_version")).scalar()
+        return int(value["v"]) if value else 0
+
+    def bump_version(self) -> None:
+        upsert(self.conn, t.settings, [{"key": "reference_version", "value": {"v": self.version() + 1}}], ["key"])
+
     def save(self, network: Network) -> None:
+        self.bump_version()
         upsert(self.conn, t.settings, [{"key": "network", "value": {
             "name": network.name, "currency": network.currency, "timezone": network.timezone}}], ["key"])
         upsert(self.conn, t.brands, [{"id": b.id, "name": b.name} for b in network.brands], ["id"])
@@ -68,6 +77,8 @@ class NetworkRepository:
         self.get_site(site_id)
         res = self.conn.execute(update(t.sites).where(and_(t.sites.c.id == site_id, t.sites.c.status != status.value))
                                 .values(status=status.value, version=t.sites.c.version + 1))
+        if res.rowcount:
+            self.bump_version()
         return bool(res.rowcount)
 
 
@@ -76,6 +87,7 @@ class CatalogRepository:
         self.conn = conn
 
     def save(self, catalog: Catalog) -> None:
+        NetworkRepository(self.conn).bump_version()
         upsert(self.conn, t.materials, [{"id": m.id, "unit": m.unit, "cost": m.cost, "spec": material_to_dict(m)}
                                         for m in catalog.materials.values()], ["id"])
         upsert(self.conn, t.products, [{"id": p.id, "brand_id": p.brand, "name": p.name, "price": p.price,

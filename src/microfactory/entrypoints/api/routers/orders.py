@@ -40,8 +40,12 @@ def create(body: OrderCreate, c: ContainerDep, p: PrincipalDep, response: Respon
     """Create an order. Replaying the same Idempotency-Key or external_id returns the first order (200)."""
     require_brand(p, body.brand)
     req = to_request(body)
-    result = run_write(c, lambda uow: create_order(uow, req, now=c.clock.now(), actor=p.actor,
-                                                   idempotency_key=idempotency_key))
+    def work(uow: Any) -> Any:
+        network, catalog = c.reference.get(uow)
+        return create_order(uow, req, now=c.clock.now(), actor=p.actor, idempotency_key=idempotency_key,
+                            network=network, catalog=catalog)
+
+    result = run_write(c, work)
     if not result.created:
         response.status_code = 200
     return order_view(result.order)
