@@ -24,15 +24,21 @@ from datetime import date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import machine_line, md_table, record  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from _results import machine_line, md_table, record
+from sqlalchemy import create_engine, text
 
-from microfactory.adapters.db import normalise_url  # noqa: E402
-from microfactory.bootstrap import Settings, bootstrap  # noqa: E402
-from microfactory.services.campaigns import (CampaignRequest, PledgeRequest, VariantRequest, close_campaign,  # noqa: E402
-                                             open_campaign, place_pledge)
-from microfactory.services.clock import FixedClock  # noqa: E402
-from microfactory.services.scenario import load_folder  # noqa: E402
+from microfactory.adapters.db import normalise_url
+from microfactory.bootstrap import Settings, bootstrap
+from microfactory.services.campaigns import (
+    CampaignRequest,
+    PledgeRequest,
+    VariantRequest,
+    close_campaign,
+    open_campaign,
+    place_pledge,
+)
+from microfactory.services.clock import FixedClock
+from microfactory.services.scenario import load_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 12, 1, 9, 0)

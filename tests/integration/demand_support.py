@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-import pytest
-
 from microfactory.bootstrap import Container
-from microfactory.services.campaigns import CampaignRequest, PledgeRequest, VariantRequest, open_campaign, place_pledge
+from microfactory.services.campaigns import (
+    CampaignRequest,
+    PledgeRequest,
+    VariantRequest,
+    open_campaign,
+    place_pledge,
+)
 
 NOW = datetime(2026, 12, 1, 9, 0)
 JEAN = {"size": "32", "fabric": "denim-12oz"}
@@ -44,8 +48,7 @@ def pledge(c: Container, product: str = "kiez-jean", qty: int = 1, at: datetime 
     return view
 
 
-@pytest.fixture
-def berlin(container: Container) -> Container:
+def load_berlin(container: Container) -> Container:
     """The Berlin network, catalog and opening stock, without its 240 orders (faster setup)."""
     from pathlib import Path
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from microfactory.bootstrap import Container
 from microfactory.entrypoints.api.app import create_app
 from microfactory.entrypoints.cli.main import app as cli
-from tests.integration.demand_support import berlin  # noqa: F401
+from tests.integration.demand_support import load_berlin
 
 BODY = {"brand": "kiez", "name": "Winter capsule", "id": "CMP-API",
         "variants": [{"product": "kiez-jean", "options": {"size": "32", "fabric": "denim-12oz"}}],
         "deadline": "2026-12-10T00:00:00", "time_zone": "Europe/Berlin", "unit_price": 120.0,
         "sites": ["mf-kreuzberg"], "window_start": "2026-12-10", "window_end": "2026-12-18", "minimum_total": 2}
+
+
+@pytest.fixture
+def berlin(container: Container) -> Container:
+    """The Berlin network, catalog and opening stock (no orders)."""
+    return load_berlin(container)
 
 
 def test_campaign_over_http_refusals_carry_code_and_field(berlin: Container) -> None:

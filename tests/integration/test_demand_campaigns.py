@@ -11,7 +11,13 @@ import pytest
 from microfactory.bootstrap import Container
 from microfactory.errors import CapacityExceeded, IllegalTransition, MicrofactoryError
 from microfactory.services.campaigns import cancel_pledge, close_campaign, close_due_campaigns
-from tests.integration.demand_support import NOW, berlin, open_, pledge  # noqa: F401
+from tests.integration.demand_support import NOW, load_berlin, open_, pledge
+
+
+@pytest.fixture
+def berlin(container: Container) -> Container:
+    """The Berlin network, catalog and opening stock (no orders)."""
+    return load_berlin(container)
 
 
 def test_cap_comes_from_free_capacity_of_the_chosen_sites(berlin: Container) -> None:

@@ -13,7 +13,13 @@ from microfactory.errors import IllegalTransition
 from microfactory.services import purchasing
 from microfactory.services.intake import LineRequest, OrderRequest, create_order
 from microfactory.services.market import MarketRequest, analyse
-from tests.integration.demand_support import NOW, berlin  # noqa: F401
+from tests.integration.demand_support import NOW, load_berlin
+
+
+@pytest.fixture
+def berlin(container: Container) -> Container:
+    """The Berlin network, catalog and opening stock (no orders)."""
+    return load_berlin(container)
 
 
 def test_purchase_order_receipt_puts_a_lot_into_inventory(berlin: Container) -> None:

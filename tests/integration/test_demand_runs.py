@@ -7,11 +7,24 @@ from datetime import timedelta
 import pytest
 
 from microfactory.bootstrap import Container
-from microfactory.engines.pooling import OnFail, Run, RunLine, RunState, SharingParams, share_run_cost
+from microfactory.engines.pooling import (
+    OnFail,
+    Run,
+    RunLine,
+    RunState,
+    SharingParams,
+    share_run_cost,
+)
 from microfactory.errors import NotFound
 from microfactory.services.intake import LineRequest, OrderRequest, create_order
 from microfactory.services.runs import RunRequest, join, offer_run, resolve, run_view
-from tests.integration.demand_support import NOW, berlin  # noqa: F401
+from tests.integration.demand_support import NOW, load_berlin
+
+
+@pytest.fixture
+def berlin(container: Container) -> Container:
+    """The Berlin network, catalog and opening stock (no orders)."""
+    return load_berlin(container)
 
 
 def _line(c: Container, brand: str, product: str, options: dict[str, str], qty: int) -> str:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import pytest
+
 from microfactory.bootstrap import Container
-from microfactory.services.stock import PolicyRequest, SaleRequest, run_replenishment, set_policy, store_sale
-from tests.integration.demand_support import NOW, berlin  # noqa: F401
+from microfactory.services.stock import (
+    PolicyRequest,
+    SaleRequest,
+    run_replenishment,
+    set_policy,
+    store_sale,
+)
+from tests.integration.demand_support import NOW, load_berlin
 
 TEE = {"size": "M", "colour": "black", "design": "wave"}
 SKU = "SPREE-TEE-M-BLACK-WAVE"
+
+
+@pytest.fixture
+def berlin(container: Container) -> Container:
+    """The Berlin network, catalog and opening stock (no orders)."""
+    return load_berlin(container)
 
 
 def _policy(c: Container, **over: object) -> dict[str, object]:

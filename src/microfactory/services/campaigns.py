@@ -27,14 +27,37 @@ from typing import Any
 
 from microfactory.domain.catalog import Catalog, make_variant
 from microfactory.domain.network import Network, SiteKind
-from microfactory.domain.orders import (Channel, Delivery, Order, OrderLine, OrderStatus, StatusChanged,
-                                        advance_order)
-from microfactory.engines.campaigns import (Accepted, Campaign, CampaignState, CampaignStatus, CapacityLimit,
-                                            PaymentPlan, Pledge, PledgeTally, Refusal, accept_pledge,
-                                            campaign_cap, cancel_pledge as engine_cancel,
-                                            close_campaign as engine_close)
-from microfactory.errors import (CapacityExceeded, Conflict, IllegalTransition, InvalidInput,
-                                 MicrofactoryError)
+from microfactory.domain.orders import (
+    Channel,
+    Delivery,
+    Order,
+    OrderLine,
+    OrderStatus,
+    StatusChanged,
+    advance_order,
+)
+from microfactory.engines.campaigns import (
+    Accepted,
+    Campaign,
+    CampaignState,
+    CampaignStatus,
+    CapacityLimit,
+    PaymentPlan,
+    Pledge,
+    PledgeTally,
+    Refusal,
+    accept_pledge,
+    campaign_cap,
+)
+from microfactory.engines.campaigns import cancel_pledge as engine_cancel
+from microfactory.engines.campaigns import close_campaign as engine_close
+from microfactory.errors import (
+    CapacityExceeded,
+    Conflict,
+    IllegalTransition,
+    InvalidInput,
+    MicrofactoryError,
+)
 from microfactory.services.demand_routing import route_orders
 
 MAX_WINDOW_DAYS = 120
@@ -289,7 +312,7 @@ def cancel_pledge(uow: Any, campaign_id: str, pledge_id: str, *, now: datetime,
         raise IllegalTransition(f"pledge {pledge_id} is {prow['status']}", field="pledge_id")
     pledge = Pledge(prow["id"], prow["customer_ref"], prow["sku"], prow["quantity"])
     state = _state(row, (pledge,))
-    new_state, events = engine_cancel(state, pledge_id, at.replace(tzinfo=UTC))
+    _, events = engine_cancel(state, pledge_id, at.replace(tzinfo=UTC))
     units = dict(row["units_by_product"])
     units[prow["product_id"]] -= prow["quantity"]
     uow.demand.set_tally(campaign_id, units)

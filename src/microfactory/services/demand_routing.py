@@ -22,9 +22,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from microfactory.domain.catalog import Catalog
-from microfactory.domain.network import Network, Site, SiteKind
+from microfactory.domain.network import Site, SiteKind
 from microfactory.domain.orders import Order, OrderStatus, StatusChanged, advance_line
-from microfactory.engines.routing import RoutingLine, RoutingParams, RoutingProblem, RoutingSite, route_batch
+from microfactory.engines.routing import (
+    RoutingLine,
+    RoutingParams,
+    RoutingProblem,
+    RoutingSite,
+    route_batch,
+)
 
 MAX_HORIZON = 120
 ONLINE_MAX = 200

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from microfactory.engines.forecasting import GammaPrior, MarketThresholds, Observation, UnitEconomics, recommend
+from microfactory.engines.forecasting import (
+    GammaPrior,
+    MarketThresholds,
+    Observation,
+    UnitEconomics,
+    recommend,
+)
 from microfactory.errors import InvalidInput
 
 

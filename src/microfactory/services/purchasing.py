@@ -27,9 +27,17 @@ from typing import Any
 from microfactory.domain.catalog import Catalog
 from microfactory.domain.geo import haversine_km
 from microfactory.domain.network import Network, SiteKind
-from microfactory.engines.purchasing import (GrossRequirement, MaterialInfo, MaterialStock, PriceBreak,
-                                             PurchaseSuggestion, Supplier, SupplierOffer, net_requirements,
-                                             suggest_purchases)
+from microfactory.engines.purchasing import (
+    GrossRequirement,
+    MaterialInfo,
+    MaterialStock,
+    PriceBreak,
+    PurchaseSuggestion,
+    Supplier,
+    SupplierOffer,
+    net_requirements,
+    suggest_purchases,
+)
 from microfactory.errors import IllegalTransition, InvalidInput, NotFound
 from microfactory.services.stock import replenishment_plan
 

@@ -24,9 +24,22 @@ from typing import Any
 from microfactory.domain.network import SiteKind
 from microfactory.domain.orders import OrderStatus, advance_line
 from microfactory.domain.production import Batch, BatchLine, lot_code
-from microfactory.engines.pooling import (OnFail, OpenLine, ProposalParams, Run, RunLine, RunOffer, RunState,
-                                          RunStatus, SharingParams, SharingRule, brand_view, join_run as engine_join,
-                                          propose_runs, resolve_run as engine_resolve, share_run_cost)
+from microfactory.engines.pooling import (
+    OnFail,
+    OpenLine,
+    ProposalParams,
+    Run,
+    RunLine,
+    RunOffer,
+    RunState,
+    RunStatus,
+    SharingParams,
+    SharingRule,
+    propose_runs,
+    share_run_cost,
+)
+from microfactory.engines.pooling import join_run as engine_join
+from microfactory.engines.pooling import resolve_run as engine_resolve
 from microfactory.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from microfactory.services.demand_routing import route_orders
 

@@ -19,9 +19,23 @@ from typing import Any
 
 from microfactory.domain.catalog import make_variant
 from microfactory.domain.network import SiteKind
-from microfactory.domain.orders import Channel, Delivery, Order, OrderLine, OrderStatus, advance_order
-from microfactory.engines.stock_policy import (PolicyKind, ReplenishmentOrder, StockPolicy, StockPosition, cushion,
-                                               plan_replenishment, sell)
+from microfactory.domain.orders import (
+    Channel,
+    Delivery,
+    Order,
+    OrderLine,
+    OrderStatus,
+    advance_order,
+)
+from microfactory.engines.stock_policy import (
+    PolicyKind,
+    ReplenishmentOrder,
+    StockPolicy,
+    StockPosition,
+    cushion,
+    plan_replenishment,
+    sell,
+)
 from microfactory.errors import InvalidInput, NotFound
 from microfactory.services.demand_routing import route_orders
 

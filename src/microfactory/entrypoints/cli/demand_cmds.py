@@ -9,7 +9,14 @@ import typer
 
 from microfactory.domain.catalog import parse_options
 from microfactory.engines.pooling import RunOffer
-from microfactory.entrypoints.cli.common import DbOption, JsonOption, container, dump_json, handle_errors, table
+from microfactory.entrypoints.cli.common import (
+    DbOption,
+    JsonOption,
+    container,
+    dump_json,
+    handle_errors,
+    table,
+)
 from microfactory.errors import InvalidInput
 from microfactory.services import campaigns as cs
 from microfactory.services import market as mk

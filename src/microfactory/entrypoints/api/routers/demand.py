@@ -170,13 +170,13 @@ def store_sale(body: SaleIn, c: ContainerDep, idempotency_key: IdemKey = None) -
 
 
 @router.get("/stock-policies/replenishment", responses=error_responses(422))
-def replenishment_plan(c: ContainerDep, uow: UowDep, all: bool = False) -> dict[str, Any]:  # noqa: A002
+def replenishment_plan(c: ContainerDep, uow: UowDep, all: bool = False) -> dict[str, Any]:
     """What the replenishment planner would order today (nothing stored)."""
     return {"items": st.plan_view(st.replenishment_plan(uow, now=c.clock.now(), review_all=all)), "next_cursor": None}
 
 
 @router.post("/stock-policies/replenishment", responses=E)
-def replenishment_run(c: ContainerDep, all: bool = False, idempotency_key: IdemKey = None) -> dict[str, Any]:  # noqa: A002
+def replenishment_run(c: ContainerDep, all: bool = False, idempotency_key: IdemKey = None) -> dict[str, Any]:
     """Create and route today's replenishment orders."""
     return idempotent_write(c, "replenishment", idempotency_key, {"all": all},
                             lambda uow: st.run_replenishment(uow, now=c.clock.now(), actor="api", review_all=all))
