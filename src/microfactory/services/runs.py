@@ -17,7 +17,7 @@ standard errors) and the solver figures (status, objective, bound, runtime, seed
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from microfactory.engines.pooling import (
     Run,
     RunLine,
     RunOffer,
+    RunProposal,
     RunState,
     RunStatus,
     SharingParams,
@@ -257,6 +258,5 @@ def propose(uow: Any, offers: list[RunOffer], *, time_limit_s: float = 5.0, seed
     return {"lines": len(open_lines), **_plain(result)}
 
 
-def _plain(result: Any) -> dict[str, Any]:
-    from dataclasses import asdict, is_dataclass
-    return asdict(result) if is_dataclass(result) else dict(result)
+def _plain(result: RunProposal) -> dict[str, Any]:
+    return asdict(result)
