@@ -115,7 +115,7 @@ def close_campaign(campaign_id: str, c: ContainerDep, idempotency_key: IdemKey =
                             lambda uow: cs.close_campaign(uow, campaign_id, now=c.clock.now(), actor="api"))
 
 
-@router.post("/campaigns-due/close", responses=E)
+@router.post("/campaigns/close-due", responses=E)
 def close_due(c: ContainerDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     """Close every open campaign past its deadline."""
     return idempotent_write(c, "campaigns-close-due", idempotency_key, {}, lambda uow: {
