@@ -26,6 +26,13 @@ def _dupes(doc: Located, items: list[dict[str, Any]], base: tuple[str | int, ...
         seen.setdefault(key, i)
 
 
+def _gs1_check_ok(digits: str) -> bool:
+    """GS1 mod-10 check digit (weights 3, 1, 3, ... from the right of the data digits)."""
+    body, check = digits[:-1], digits[-1]
+    total = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
+    return str((10 - total % 10) % 10) == check
+
+
 def calendar(raw: dict[str, Any] | None) -> Calendar:
     if not raw:
         return Calendar()
@@ -47,6 +54,8 @@ def build_network(doc: Located, problems: list[FileProblem]) -> Network | None:
         for j, b in enumerate(raw.get("brands", [])):
             if b not in brand_ids:
                 problems.append(doc.problem(path + ("brands", j), f"site {raw['id']}: brand {b!r} is not declared in brands"))
+        if raw.get("gln") and not _gs1_check_ok(raw["gln"]):
+            problems.append(doc.problem(path + ("gln",), f"site {raw['id']}: GLN {raw['gln']} has a wrong check digit"))
         if raw["kind"] == "microfactory" and not raw.get("resources"):
             problems.append(doc.problem(path, f"site {raw['id']}: a microfactory needs at least one resource"))
         try:
@@ -124,6 +133,8 @@ def _product(doc: Located, path: tuple[str | int, ...], raw: dict[str, Any], net
              mat_ids: set[str], problems: list[FileProblem]) -> Product | None:
     pid = raw["id"]
     start = len(problems)
+    if raw.get("gtin") and not _gs1_check_ok(raw["gtin"]):
+        problems.append(doc.problem(path + ("gtin",), f"product {pid}: GTIN {raw['gtin']} has a wrong check digit"))
     if raw["brand"] not in {b.id for b in network.brands}:
         problems.append(doc.problem(path + ("brand",), f"product {pid}: brand {raw['brand']!r} is not in network.yaml"))
     options = _options(doc, path, pid, raw["options"], problems)

@@ -57,7 +57,11 @@ LINE_CASES = {
         "network.yaml", "      - {material: linen, lead_time_days: 3, min_order: 10, price_breaks: [[0, 14.00]]}",
         "      - {material: silk, lead_time_days: 3, min_order: 10, price_breaks: [[0, 14.00]]}",
         "supplier sup-stofflager: material 'silk' is not in catalog.yaml"),
+    "gln-check-digit": LineCase("network.yaml", '    gln: "9521234000013"', '    gln: "9521234000019"',
+                                "site mf-kreuzberg: GLN 9521234000019 has a wrong check digit"),
     # catalog.yaml
+    "gtin-check-digit": LineCase("catalog.yaml", '    gtin: "09521234100010"', '    gtin: "09521234100011"',
+                                 "product kiez-jean: GTIN 09521234100011 has a wrong check digit"),
     "product-brand-unknown": LineCase("catalog.yaml", "    brand: kiez", "    brand: kiezz",
                                       "product kiez-jean: brand 'kiezz' is not in network.yaml"),
     "bom-material-unknown": LineCase("catalog.yaml", "      - {material: rivet-copper, qty: 6}",
