@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from microfactory.adapters.files.scenario import Scenario
@@ -220,7 +220,8 @@ def summary_of(problem: SchedulingProblem, schedule: Schedule, origin: datetime,
             "changeover_minutes": schedule.changeover_minutes, "makespan": schedule.makespan,
             "makespan_at": to_datetime(origin, schedule.makespan).isoformat(), "origin": origin.isoformat(),
             "now": now.isoformat(), "horizon_min": problem.horizon, "batches": len(problem.batches),
-            "operations": len(schedule.ops), "late_batches": late, "frozen": len(problem.frozen)}
+            "operations": len(schedule.ops), "late_batches": late, "frozen": len(problem.frozen),
+            "frozen_ops": [[o.batch_id, o.op_index] for o in problem.frozen]}
 
 
 def store_plan(uow: Any, problem: SchedulingProblem, schedule: Schedule, origin: datetime, now: datetime,
@@ -347,10 +348,6 @@ def plan_scenario(scenario: Scenario, req: PlanRequest, *, site: str | None = No
     for p in todo:
         check_or_raise(p, schedules[p.site_id])
     return {sid: FolderPlan(sp.problem, schedules[sid], sp.origin, now) for sid, sp in problems.items()}
-
-
-def horizon_end(now: datetime, days: int) -> datetime:
-    return floor_minute(now) + timedelta(days=days)
 
 
 __all__ = ["FolderPlan", "LIVE", "Loader", "PlanRequest", "Prepared", "check_or_raise", "disruptions_of",

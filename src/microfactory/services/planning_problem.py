@@ -275,7 +275,7 @@ def with_disruptions(problem: SchedulingProblem, origin: datetime, disruptions: 
     rids = {r.id for r in problem.resources}
     workers = {w.id: w for w in problem.workers}
     down = list(problem.downtime)
-    span = problem.horizon + max([e for _s, e in problem.calendar or ()] + [0])
+    span = max([problem.horizon] + [e for _s, e in problem.calendar or ()])
     for d in disruptions:
         start, end = max(0, to_minutes(origin, d.start)), to_minutes(origin, d.end)
         if d.kind == "machine_down" and d.target in rids:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from microfactory.domain.production import Batch
 from microfactory.engines.scheduling import Schedule, SchedulingProblem, gantt_data, gantt_svg
 from microfactory.errors import NotFound
-from microfactory.services.planning import FolderPlan, Loader, stored_schedule, summary_of
-from microfactory.services.planning_problem import PlanningParams, build_site_problem, to_datetime
+from microfactory.services.planning import FolderPlan, Loader, disruptions_of, stored_schedule, summary_of
+from microfactory.services.planning_problem import PlanningParams, build_site_problem, to_datetime, with_disruptions
 from microfactory.services.routing_problem import production_sites
 
 
@@ -33,7 +34,11 @@ def stored_plan(uow: Any, site_id: str) -> tuple[dict[str, Any], SchedulingProbl
     batches = {bid: uow.production.get_batch(bid) for bid in sorted({o.batch_id for o in ops})}
     sp = build_site_problem(site, [], [loader.batch(b) for b in batches.values()], created, _params(meta),
                             sites=production_sites(network), origin=origin)
-    return meta, sp.problem, stored_schedule(site_id, meta, ops, origin), origin, batches
+    schedule = stored_schedule(site_id, meta, ops, origin)
+    keys = {(str(b), int(k)) for b, k in meta["summary"].get("frozen_ops", [])}
+    frozen = tuple(o for o in schedule.ops if (o.batch_id, o.op_index) in keys)
+    problem = with_disruptions(replace(sp.problem, frozen=frozen), origin, disruptions_of(meta, created), frozen)
+    return meta, problem, schedule, origin, batches
 
 
 def _params(meta: dict[str, Any]) -> PlanningParams:
