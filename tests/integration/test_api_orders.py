@@ -211,3 +211,11 @@ def test_openapi_documents_error_statuses(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     create = spec["paths"]["/v1/orders"]["post"]["responses"]
     assert {"201", "404", "409", "422"} <= set(create)
+
+
+def test_create_with_route_places_the_order_at_once(client: TestClient) -> None:
+    """POST /v1/orders?route=true stores the order already routed to a site that can make it."""
+    r = client.post("/v1/orders", params={"route": "true"}, json=TEE)
+    assert r.status_code == 201 and r.json()["status"] == "routed"
+    assignment = client.get(f"/v1/orders/{r.json()['id']}/assignment").json()
+    assert assignment["items"][0]["site_id"] in ("mf-neukoelln", "mf-spandau-ondemand")

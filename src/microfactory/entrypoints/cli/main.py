@@ -86,8 +86,13 @@ def validate(folder: Path, json_out: bool = JsonOption) -> None:
 
 @app.command()
 @handle_errors
-def schema(name: str = typer.Argument(..., help="network | catalog | orders | inventory")) -> None:
+def schema(name: str = typer.Argument(..., help="network | catalog | orders | inventory | rules")) -> None:
     """Print the JSON Schema of a scenario file."""
+    if name == "rules":
+        from microfactory.services.routing_rules import rules_schema
+
+        print(json.dumps(rules_schema(), indent=2))
+        return
     if name not in ("network", "catalog", "orders", "inventory"):
         raise InvalidInput(f"no schema {name!r}; choose network, catalog, orders or inventory", field="name")
     print(json.dumps(load_schema(name), indent=2))

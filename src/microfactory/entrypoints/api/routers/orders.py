@@ -36,14 +36,25 @@ def _scopes(p: Principal) -> dict[str, str | None]:
 
 @router.post("", status_code=201, response_model=OrderPublic, responses=error_responses(401, 403, 404, 409, 413, 422))
 def create(body: OrderCreate, c: ContainerDep, p: PrincipalDep, response: Response,
-           idempotency_key: IdemKey = None) -> dict[str, Any]:
-    """Create an order. Replaying the same Idempotency-Key or external_id returns the first order (200)."""
+           idempotency_key: IdemKey = None,
+           route: bool = Query(False, description="also place the order online at once (milliseconds)")) -> dict[str, Any]:
+    """Create an order. Replaying the same Idempotency-Key or external_id returns the first order (200).
+
+    With ``route=true`` the new order is placed on a site in the same transaction, against the
+    capacity already reserved (no re-solve of the network); a batch routing run can improve it later."""
     require_brand(p, body.brand)
     req = to_request(body)
+
     def work(uow: Any) -> Any:
         network, catalog = c.reference.get(uow)
-        return create_order(uow, req, now=c.clock.now(), actor=p.actor, idempotency_key=idempotency_key,
-                            network=network, catalog=catalog)
+        result = create_order(uow, req, now=c.clock.now(), actor=p.actor, idempotency_key=idempotency_key,
+                              network=network, catalog=catalog)
+        if route and result.created:
+            from microfactory.services.routing import place_new_order
+
+            place_new_order(uow, result.order.id, now=c.clock.now(), actor=p.actor)
+            return type(result)(uow.orders.get(result.order.id), True)
+        return result
 
     result = run_write(c, work)
     if not result.created:
