@@ -49,7 +49,7 @@ def plan(target: Optional[str] = typer.Argument(None, help="a scenario folder, `
          horizon: str = typer.Option("7d", "--horizon", help="planning horizon, e.g. 7d or 48h"),
          time_limit: float = typer.Option(10.0, "--time-limit", help="CP-SAT seconds per site"),
          seed: int = typer.Option(0, "--seed"), max_batch: int = typer.Option(20, "--max-batch"),
-         now: Optional[str] = typer.Option(None, "--now", help="folder: plan from (default: first order's day)"),
+         now: Optional[str] = typer.Option(None, "--now", help="plan as of (default: the clock; a folder: first order's day)"),
          route_policy: str = typer.Option("greedy", "--route-policy", help="folder: routing policy first"),
          gantt: Optional[Path] = typer.Option(None, "--gantt", help="write the Gantt chart SVG here"),
          resource: Optional[str] = typer.Option(None, "--resource"), unit: Optional[int] = typer.Option(None, "--unit"),
@@ -63,12 +63,13 @@ def plan(target: Optional[str] = typer.Argument(None, help="a scenario folder, `
         if not site:
             raise InvalidInput(f"plan {target} needs --site", field="site")
         c = container(db)
+        at = _at(now) or c.clock.now()
         with c.uow() as uow:
             if target == "event":
                 out = apply_event(uow, site, _event_body(kind or "", resource, unit, worker, order, batch, start, end),
-                                  now=c.clock.now(), req=req, actor="cli")
+                                  now=at, req=req, actor="cli")
             elif target == "bottlenecks":
-                out = bottleneck_report(uow, site, now=c.clock.now(), time_limit_s=time_limit, top=top, seed=seed)
+                out = bottleneck_report(uow, site, now=at, time_limit_s=time_limit, top=top, seed=seed)
             else:
                 out = schedule_view(uow, site)
             svg = schedule_svg(uow, site) if gantt else None
@@ -82,7 +83,7 @@ def plan(target: Optional[str] = typer.Argument(None, help="a scenario folder, `
         return
     c = container(db)
     with c.uow() as uow:
-        out = plan_stored(uow, req, now=c.clock.now(), site=site, actor="cli")
+        out = plan_stored(uow, req, now=_at(now) or c.clock.now(), site=site, actor="cli")
         uow.commit()
         svg = schedule_svg(uow, site) if gantt and site and out.get("plan_id") else None
     if svg is not None and gantt is not None:
@@ -95,6 +96,13 @@ def plan(target: Optional[str] = typer.Argument(None, help="a scenario folder, `
             _print_plan(v)
         else:
             console.print(f"{v['site_id']}: nothing to plan")
+
+
+def _at(now: Optional[str]) -> Optional[datetime]:
+    try:
+        return datetime.fromisoformat(now).replace(tzinfo=None) if now else None
+    except ValueError:
+        raise InvalidInput(f"--now {now!r} is not an ISO datetime", field="now") from None
 
 
 def _show(target: str, out: dict[str, Any], json_out: bool) -> None:
@@ -118,11 +126,7 @@ def _show(target: str, out: dict[str, Any], json_out: bool) -> None:
 def _plan_folder(folder: Path, req: PlanRequest, site: Optional[str], now: Optional[str], route_policy: str,
                  gantt: Optional[Path], json_out: bool) -> None:
     scenario = load_scenario(folder)
-    try:
-        start = datetime.fromisoformat(now) if now else None
-    except ValueError:
-        raise InvalidInput(f"--now {now!r} is not an ISO datetime", field="now") from None
-    plans = plan_scenario(scenario, req, site=site, now=start, route_policy=route_policy)
+    plans = plan_scenario(scenario, req, site=site, now=_at(now), route_policy=route_policy)
     views = {sid: folder_view(p) for sid, p in plans.items()}
     if gantt is not None:
         for sid, p in plans.items():
