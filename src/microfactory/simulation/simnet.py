@@ -75,6 +75,9 @@ def _sim_site(site: Site, start: date, days: int, delivery_days: int) -> SimSite
     resources = tuple(SchedResource(r.id, r.process, r.units, r.cost_per_hour, int(r.setup_minutes), r.automated)
                       for r in site.resources)
     workers = tuple(SchedWorker(w.id, w.skills, w.cost_per_hour) for w in site.workers)
+    if not workers:  # no worker list: machines are the limit (as in Site.process_minutes), one operator each
+        workers = tuple(SchedWorker(f"{r.id}-op{k + 1}", frozenset({r.process})) for r in site.resources
+                        for k in range(r.units))
     return SimSite(
         id=site.id, lat=site.location.lat, lon=site.location.lon, capacity=capacity, open_minutes=open_minutes,
         resources=resources, workers=workers,
