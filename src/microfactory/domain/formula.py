@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-_FUNCS = {"min": min, "max": max, "round": round, "ceil": math.ceil}
-_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
-           ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
+_FUNCS: dict[str, Callable[..., float]] = {"min": min, "max": max, "round": round, "ceil": math.ceil}
+_BINOPS: dict[type[ast.operator], Callable[[float, float], float]] = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
 
 
 class FormulaError(ValueError):
@@ -61,7 +62,7 @@ def _names(tree: ast.AST) -> set[str]:
 
 def _eval(node: ast.AST, values: Mapping[str, float]) -> float:
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(node.value)  # type: ignore[arg-type]  # only int/float pass _parse
     if isinstance(node, ast.Name):
         if node.id not in values:
             raise FormulaError(f"formula needs option {node.id!r}, which has no numeric value")

@@ -36,13 +36,13 @@ def create_token(uow: Any, *, name: str, role: str, now: datetime, brand: str | 
         uow.network.get_site(principal.site)
     token_id = secrets.token_hex(8)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = now + timedelta(days=days) if days else None
     row = {"id": token_id, "name": name, "token_hash": _hash_token(secret), "role": principal.role.value,
-           "brand_id": brand, "site_id": site, "created_at": now,
-           "expires_at": now + timedelta(days=days) if days else None, "revoked_at": None}
+           "brand_id": brand, "site_id": site, "created_at": now, "expires_at": expires, "revoked_at": None}
     uow.auth.add_token(row)
     uow.audit.add(actor, "token.create", "token", token_id, {"role": role, "brand": brand, "site": site}, now)
     return secret, {"id": token_id, "name": name, "role": role, "brand": brand, "site": site,
-                    "expires_at": row["expires_at"].isoformat() if row["expires_at"] else None}
+                    "expires_at": expires.isoformat() if expires else None}
 
 
 def authenticate(uow: Any, secret: str, now: datetime) -> Principal:

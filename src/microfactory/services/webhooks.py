@@ -50,7 +50,7 @@ def subscribe(uow: Any, *, url: str, events: list[str], now: datetime, brand: st
 
 
 def backoff(attempts: int, base: timedelta = timedelta(seconds=30), cap: timedelta = timedelta(hours=1)) -> timedelta:
-    return min(cap, base * (2 ** max(0, attempts - 1)))
+    return min(cap, base * (1 << max(0, attempts - 1)))
 
 
 def deliver_due(uow_factory: Callable[[], Any], send: Sender, now: datetime, *, max_attempts: int = 8,

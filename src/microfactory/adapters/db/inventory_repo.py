@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import MappingProxyType
 
-from sqlalchemy import Connection, and_, delete, select
+from sqlalchemy import Connection, and_, delete, or_, select
 
 from microfactory.adapters.db import tables as t
 from microfactory.adapters.db.upsert import upsert
@@ -33,9 +33,9 @@ class InventoryRepository:
             if not keys:
                 return Inventory()
             cond = [and_(t.inventory_lots.c.site_id == s, t.inventory_lots.c.item == i) for s, i in keys]
-            lot_q = lot_q.where(_or(cond)).order_by(t.inventory_lots.c.site_id, t.inventory_lots.c.item, t.inventory_lots.c.lot)
+            lot_q = lot_q.where(or_(*cond)).order_by(t.inventory_lots.c.site_id, t.inventory_lots.c.item, t.inventory_lots.c.lot)
             rcond = [and_(t.inventory_reservations.c.site_id == s, t.inventory_reservations.c.item == i) for s, i in keys]
-            res_q = res_q.where(_or(rcond))
+            res_q = res_q.where(or_(*rcond))
         if lock and self.conn.dialect.name == "postgresql":
             lot_q = lot_q.with_for_update()
             res_q = res_q.with_for_update()
@@ -87,11 +87,6 @@ class InventoryRepository:
             q = q.where(t.inventory_movements.c.site_id == site)
         return [{"kind": r.kind, "site": r.site_id, "item": r.item, "lot": r.lot, "qty": r.qty,
                  "at": r.at.isoformat(), "ref": r.ref} for r in self.conn.execute(q)]
-
-
-def _or(conds: list[object]) -> object:
-    from sqlalchemy import or_
-    return or_(*conds)  # type: ignore[arg-type]
 
 
 __all__ = ["InventoryRepository", "datetime"]

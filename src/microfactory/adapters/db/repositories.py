@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -193,16 +194,17 @@ class OrderRepository:
                           .values(status=order.status.value, version=t.orders.c.version + 1))
         for ln in order.lines:
             self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == ln.id).values(status=ln.status.value))
+        events = list(events)
         rows = [{"order_id": e.order_id, "line_id": e.line_id, "kind": "status_changed", "old": e.old.value,
                  "new": e.new.value, "at": e.at, "reason": e.reason, "actor": actor} for e in events]
         if rows:
             self.conn.execute(t.order_events.insert(), rows)
-        for e in rows:
-            if e["line_id"] is None:  # order-level changes go out to webhook subscribers, in this transaction
+        for ev in events:
+            if ev.line_id is None:  # order-level changes go out to webhook subscribers, in this transaction
                 self._webhooks().enqueue("order.status_changed", {
-                    "event": "order.status_changed", "order_id": e["order_id"], "brand": order.brand,
-                    "from": e["old"], "to": e["new"], "at": e["at"].isoformat(), "reason": e["reason"]},
-                    order.brand, e["at"])
+                    "event": "order.status_changed", "order_id": ev.order_id, "brand": order.brand,
+                    "from": ev.old.value, "to": ev.new.value, "at": ev.at.isoformat(), "reason": ev.reason},
+                    order.brand, ev.at)
 
     def _webhooks(self) -> Any:
         if not hasattr(self, "_hooks"):
@@ -211,7 +213,7 @@ class OrderRepository:
             self._hooks = WebhookRepository(self.conn)
         return self._hooks
 
-    def events(self, order_id: str) -> list[dict[str, Any]]:
+    def events(self, order_id: str) -> builtins.list[dict[str, Any]]:
         rows = self.conn.execute(select(t.order_events).where(t.order_events.c.order_id == order_id)
                                  .order_by(t.order_events.c.id))
         return [{"kind": r.kind, "line_id": r.line_id, "old": r.old, "new": r.new, "at": r.at.isoformat(),

@@ -85,8 +85,8 @@ def synthetic_catalog(brands: list[str]) -> dict[str, Any]:
             if (b_i + t_i) % 2 and len(brands) > 1 and t_i != b_i % len(templates):
                 continue
             options: list[dict[str, Any]] = [{"name": "size", "values": ["S", "M", "L", "XL"]}]
-            needs = {n for _, _, k in ops for n in ("fabric", "design") if "{" + n + "}" in k} | \
-                    {n for line in bom for n in ("fabric",) if "{" + n + "}" in line["material"]}
+            needs = {n for _, _, k in ops for n in ("fabric", "design") if "{" + n + "}" in str(k)} | \
+                    {n for line in bom for n in ("fabric",) if "{" + n + "}" in str(line["material"])}
             if "fabric" in needs:
                 options.append({"name": "fabric", "values": ["fabric-a", "fabric-b"]})
             if "design" in needs:
@@ -192,7 +192,7 @@ def generate_scenario(params: GenerateParams, out_dir: str | Path) -> Path:
     brands = [f"brand{i + 1}" for i in range(params.brands)]
     catalog_doc = synthetic_catalog(brands)
     # Estimate demand minutes per process from the catalog's average product mix.
-    per_order = {}
+    per_order: dict[str, float] = {}
     for prod in catalog_doc["products"]:
         for op in prod["operations"]:
             per_order[op["process"]] = per_order.get(op["process"], 0.0) + op["minutes_per_unit"] / len(catalog_doc["products"])

@@ -117,10 +117,10 @@ def _where(err: jsonschema.ValidationError) -> Path_:
 
 def _message(err: jsonschema.ValidationError) -> str:
     if err.validator == "additionalProperties":
-        return err.message.replace("Additional properties are not allowed", "unknown field(s)")
+        return str(err.message).replace("Additional properties are not allowed", "unknown field(s)")
     if err.validator == "oneOf" and isinstance(err.instance, (dict, list, str)):
         return f"{err.instance!r} is not a valid value here"
-    return err.message
+    return str(err.message)
 
 
 @dataclass
