@@ -17,7 +17,7 @@ from microfactory.services import auth
 from tests.conftest import EXAMPLE, NOW
 from tests.integration.test_planning_store import SITE, route_lines
 
-PLAN = {"time_limit_s": 1.0}
+PLAN = {"time_limit_s": 0.4}
 
 
 def _token(c: Container, role: str, **kw: str) -> dict[str, str]:
@@ -47,7 +47,7 @@ def test_plan_schedule_svg_event_and_bottlenecks_over_http(loaded: Container) ->
     assert svg.text.startswith("<svg")
     first = min(o["start"] for o in sched["work_orders"])
     body = {"kind": "machine_down", "resource": "kb-cutter", "from": first, "to": (NOW + timedelta(days=3)).isoformat(),
-            "time_limit_s": 1.0}
+            "time_limit_s": 0.4}
     ev = client.post(f"/v1/sites/{SITE}/events", json=body)
     assert ev.status_code == 200, ev.text
     assert ev.json()["moved"] == len(ev.json()["moves"]) and ev.json()["event"]["kind"] == "machine_down"
@@ -90,7 +90,7 @@ def test_cli_plans_a_folder_with_json_and_gantt(tmp_path: Path) -> None:
     """`plan examples/berlin --site mf-kreuzberg --json --gantt out.svg` routes, plans and writes the chart."""
     out = tmp_path / "out.svg"
     r = CliRunner().invoke(cli, ["plan", str(EXAMPLE), "--site", SITE, "--json", "--gantt", str(out),
-                                 "--time-limit", "1"])
+                                 "--time-limit", "0.4"])
     assert r.exit_code == 0, r.output
     view = json.loads(r.stdout)
     assert view["site_id"] == SITE and view["status"] in ("optimal", "feasible") and view["batches"] > 0
@@ -104,13 +104,13 @@ def test_cli_plans_the_store_then_an_event_and_bottlenecks(loaded: Container, tm
     db = loaded.settings.database_url
     runner = CliRunner()
     at = ["--now", NOW.isoformat()]
-    r = runner.invoke(cli, ["plan", "--db", db, "--site", SITE, "--time-limit", "1", "--json", *at,
+    r = runner.invoke(cli, ["plan", "--db", db, "--site", SITE, "--time-limit", "0.4", "--json", *at,
                             "--gantt", str(tmp_path / "g.svg")])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["plan_id"] and (tmp_path / "g.svg").exists()
     r = runner.invoke(cli, ["plan", "event", "worker_absent", "--db", db, "--site", SITE, "--worker", "kb-w2",
                             "--from", NOW.isoformat(), "--to", (NOW + timedelta(days=1)).isoformat(),
-                            "--time-limit", "1", "--json", *at])
+                            "--time-limit", "0.4", "--json", *at])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["event"]["worker"] == "kb-w2"
     r = runner.invoke(cli, ["plan", "bottlenecks", "--db", db, "--site", SITE, "--time-limit", "0.3", "--top", "1", *at])
