@@ -10,13 +10,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from microfactory.engines.routing.bound import lagrangian_bound
-from microfactory.engines.routing.capacity import reserve
+from microfactory.engines.routing.greedy import greedy_plan
+from microfactory.engines.routing.lagrange import ascend
+from microfactory.engines.routing.primal import plan_from_prices
 from microfactory.engines.routing.classes import make_classes, make_rows
 from microfactory.engines.routing.classlp import levels, solve_class_lp
 from microfactory.engines.routing.mip import solve_mip
 from microfactory.engines.routing.result import RoutingResult, evaluate
 from microfactory.engines.routing.rounding import build_plan
-from microfactory.engines.routing.tables import Tables, _distances, _rule_match, build_tables
+from microfactory.engines.routing.tables import Tables, build_tables
 from microfactory.engines.routing.types import RoutingParams, RoutingProblem
 
 Clock = Callable[[], float]
@@ -36,18 +38,48 @@ def route_batch(problem: RoutingProblem, params: RoutingParams, clock: Clock | N
     if params.policy != "optimal":
         return route_greedy(problem, params, now)
     groups = group_ids(problem, params)
+    t = build_tables(problem, params)
     if len(problem.lines) <= params.exact_max_lines:
-        t = build_tables(problem, params, per_batch=True)
-        status, _, bound, site_of, planned = solve_mip(t, groups, params.max_late_days, params.time_limit_s,
-                                                       params.mip_gap)
+        status, _, _, site_of, planned = solve_mip(t, groups, params.max_late_days, params.time_limit_s,
+                                                   params.mip_gap, deadline=start + params.time_limit_s,
+                                                   clock=now)
         if status in ("optimal", "feasible"):
-            return evaluate(t, site_of, planned, status, bound, now() - start, params.seed, "mip")
-    t = build_tables(problem, params, per_batch=False)
-    return _route_large(t, groups, params, now, start)
+            res = evaluate(t, site_of, planned, status, float("-inf"), now() - start, params.seed, "mip")
+            return _with_bound(res, _mip_bound(t, problem, params, status, res.objective), now() - start)
+    if params.large_method == "class-lp":
+        return _route_class_lp(t, groups, params, now, start)
+    return _route_lagrange(t, groups, params, now, start)
 
 
-def _route_large(t: Tables, groups: NDArray[np.int64], params: RoutingParams, now: Clock,
-                 start: float) -> RoutingResult:
+def _mip_bound(t: Tables, problem: RoutingProblem, params: RoutingParams, status: str, objective: float) -> float:
+    """The MIP's own bound is exact when proven optimal; else the Lagrangian bound at zero prices."""
+    if status == "optimal":
+        return objective
+    return lagrangian_bound(t, np.zeros_like(t.cap))
+
+
+def _with_bound(res: RoutingResult, bound: float, runtime: float) -> RoutingResult:
+    bound = min(bound, res.objective)
+    status = "optimal" if res.objective <= bound + 1e-9 * max(1.0, abs(bound)) else res.status
+    return dataclasses.replace(res, bound=bound, status=status, runtime_s=runtime)
+
+
+def _route_lagrange(t: Tables, groups: NDArray[np.int64], params: RoutingParams, now: Clock,
+                    start: float) -> RoutingResult:
+    """Dual ascent for capacity prices and the bound, then the priced plan repaired and improved."""
+    deadline = start + params.time_limit_s
+    split = start + params.ascent_share * params.time_limit_s
+    asc = ascend(t, params.candidates_per_line, lambda: now() > split, params.iterations)
+    rows = make_rows(t, groups)
+    plan = plan_from_prices(t, rows, asc.prices, levels(params.max_late_days), lambda: now() > deadline)
+    site_of, planned = plan.site[rows.row_of], plan.deadline[rows.row_of]
+    res = evaluate(t, site_of, planned, "feasible", asc.bound, now() - start, params.seed, "lagrange")
+    res = _with_bound(res, asc.bound, now() - start)
+    return dataclasses.replace(res, lp_status=f"ascent:{asc.iterations}", lp_columns=0, classes=0)
+
+
+def _route_class_lp(t: Tables, groups: NDArray[np.int64], params: RoutingParams, now: Clock,
+                    start: float) -> RoutingResult:
     """Class LP for capacity prices, line-level Lagrangian bound, priced rounding and repair."""
     rows = make_rows(t, groups)
     classes = make_classes(t, rows, params.max_classes)
@@ -62,49 +94,14 @@ def _route_large(t: Tables, groups: NDArray[np.int64], params: RoutingParams, no
                       (classes, lp) if solved else None)
     site_of, planned = plan.site[rows.row_of], plan.deadline[rows.row_of]
     res = evaluate(t, site_of, planned, "feasible", bound, now() - start, params.seed, "class-lp")
-    status = "optimal" if res.objective <= bound + 1e-9 * max(1.0, abs(bound)) else "feasible"
-    return dataclasses.replace(res, status=status, bound=min(bound, res.objective), runtime_s=now() - start,
-                               lp_status=lp.status, lp_columns=lp.columns, classes=len(classes.units))
-
-
-def _greedy_order(t: Tables) -> NDArray[np.int64]:
-    lines = t.problem.lines
-    return np.array(sorted(range(len(lines)), key=lambda i: (lines[i].due_day, lines[i].created_day, lines[i].id)),
-                    dtype=np.int64).reshape(len(lines))
+    res = _with_bound(res, bound, now() - start)
+    return dataclasses.replace(res, lp_status=lp.status, lp_columns=lp.columns, classes=len(classes.units))
 
 
 def route_greedy(problem: RoutingProblem, params: RoutingParams, clock: Clock | None = None) -> RoutingResult:
     """Baseline: nearest allowed site with room before due, else nearest with room late; rules first."""
     now = clock or time.perf_counter
     start = now()
-    t = build_tables(problem, params, per_batch=False)
-    sites, lines = problem.sites, problem.lines
-    index = {s.id: j for j, s in enumerate(sites)}
-    dist = _distances(np.array([ln.lat for ln in lines]), np.array([ln.lon for ln in lines]),
-                      np.array([s.lat for s in sites]), np.array([s.lon for s in sites]))
-    free = t.cap.copy()
-    site_of = np.full(len(lines), -1, dtype=np.int64)
-    planned = np.zeros(len(lines), dtype=np.int64)
-    for i in _greedy_order(t).tolist():
-        order = [s for s in np.argsort(dist[i], kind="stable").tolist() if np.isfinite(t.cost[i, s])]
-        rule = _rule_match(lines[i], params.rules) if params.policy == "rules" else None
-        if rule is not None:
-            pref = [index[x] for x in (rule.site_id, rule.fallback_site_id) if x in index]
-            order = [s for s in pref if s in order] + [s for s in order if s not in pref]
-        for late in (0, params.max_late_days):
-            placed = _place_first(t, free, i, order, late)
-            if placed is not None:
-                site_of[i], planned[i] = placed
-                break
+    t = build_tables(problem, params)
+    site_of, planned = greedy_plan(t, params)
     return evaluate(t, site_of, planned, "feasible", float("-inf"), now() - start, params.seed, params.policy)
-
-
-def _place_first(t: Tables, free: NDArray[np.float64], i: int, order: list[int], late: int
-                 ) -> tuple[int, int] | None:
-    for s in order:
-        last = int(t.due[i] - t.delivery[s]) + late
-        got = reserve(free, s, t.minutes[i], int(t.earliest[s]), last)
-        if got is not None:
-            free[s] -= got[1]
-            return s, got[0]
-    return None

@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from microfactory.engines.routing.capacity import cumulative_capacity
 from microfactory.engines.routing.tables import Tables
 
 _CHUNK = 8192
@@ -53,13 +52,8 @@ def line_types(t: Tables) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArr
 
 def lagrangian_bound(t: Tables, mu: NDArray[np.float64]) -> float:
     """L(μ) over all lines and all allowed sites (a valid lower bound for any valid μ)."""
+    from microfactory.engines.routing.lagrange import day_tables, full_bound, work_types
+
     mu = np.maximum.accumulate(np.maximum(mu, 0.0)[:, :, ::-1], axis=2)[:, :, ::-1]
-    type_of, minutes, due = line_types(t)
-    best, _ = type_prices(t, mu, minutes, due, np.ones(len(due)))
-    total = 0.0
-    for a in range(0, len(type_of), _CHUNK):
-        b = min(a + _CHUNK, len(type_of))
-        per_line = (t.cost[a:b] + best[type_of[a:b]]).min(axis=1, initial=np.inf)
-        total += float(np.minimum(per_line, t.unassigned_cost).sum())
-    inc = np.diff(cumulative_capacity(t), axis=2, prepend=0.0)
-    return total - float((mu * inc).sum())
+    type_of, minutes, late = work_types(t.minutes, np.full(len(t.due), t.late_cost))
+    return full_bound(t, mu, type_of, day_tables(mu, minutes, late)[0])[0]

@@ -35,7 +35,7 @@ def edf_fill(t: Tables, site_of: NDArray[np.int64], planned: NDArray[np.int64]
     finish = np.full(n, -1, dtype=np.int64)
     used = np.zeros_like(t.cap)
     assigned = np.nonzero(site_of >= 0)[0]
-    finish[assigned] = t.earliest[site_of[assigned]]
+    finish[assigned] = t.first(assigned, site_of[assigned])
     order = assigned[np.lexsort((assigned, planned[assigned], site_of[assigned]))]
     sites, starts = np.unique(site_of[order], return_index=True)
     bounds = list(starts) + [len(order)]

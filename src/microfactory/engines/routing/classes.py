@@ -33,6 +33,15 @@ class Rows:
     minutes: NDArray[np.float64]
     due: NDArray[np.int64]
     cost: NDArray[np.float64]
+    release: NDArray[np.int64]
+
+    def base(self, t: Tables, r: NDArray[np.int64] | int, s: NDArray[np.int64] | int) -> NDArray[np.int64]:
+        """Last on-time working day of row r at site s (its earliest-due member's deadline)."""
+        return np.asarray(self.due[r] - t.delivery_of(self.first[r], s))
+
+    def first_day(self, t: Tables, r: NDArray[np.int64] | int, s: NDArray[np.int64] | int) -> NDArray[np.int64]:
+        """First working day of row r at site s (latest release of its members + lead time)."""
+        return np.asarray(self.release[r] + t.earliest[s])
 
 
 def make_rows(t: Tables, groups: NDArray[np.int64]) -> Rows:
@@ -40,7 +49,7 @@ def make_rows(t: Tables, groups: NDArray[np.int64]) -> Rows:
     n = len(t.due)
     if not (groups >= 0).any():
         idx = np.arange(n, dtype=np.int64)
-        return Rows(idx, idx, np.ones(n), t.qty, t.minutes, t.due, t.cost)
+        return Rows(idx, idx, np.ones(n), t.qty, t.minutes, t.due, t.cost, t.release)
     key = np.where(groups >= 0, groups, -1 - np.arange(n))
     _, row_of = np.unique(key, return_inverse=True)
     row_of = row_of.astype(np.int64).reshape(n)
@@ -54,8 +63,10 @@ def make_rows(t: Tables, groups: NDArray[np.int64]) -> Rows:
     first = np.full(r_count, n, dtype=np.int64)
     np.minimum.at(first, row_of, np.arange(n))
     qty = np.bincount(row_of, weights=t.qty, minlength=r_count).astype(np.float64)
+    release = np.zeros(r_count, dtype=np.int64)
+    np.maximum.at(release, row_of, t.release)
     return Rows(row_of, first, np.bincount(row_of, minlength=r_count).astype(np.float64), qty, minutes, due,
-                cost)
+                cost, release)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,9 +47,9 @@ def _fit(t: Tables, free: np.ndarray, proc_map: list[int], i: int, s: int, max_l
             if p < 0:
                 return None
             minutes[p] = t.minutes[i, k]
-    base = int(t.due[i] - t.delivery[s])
+    base, first = int(t.deadline(i, s)), int(t.first(i, s))
     for late in [x for x in STEPS_ONLINE if x <= max_late]:
-        got = reserve(free, s, minutes, int(t.earliest[s]), base + late)
+        got = reserve(free, s, minutes, first, base + late)
         if got is not None:
             return late, got[0], got[1]
     return None

@@ -44,7 +44,7 @@ def reroute(problem: RoutingProblem, current: Mapping[str, str], down_sites: Col
     index = {s.id: j for j, s in enumerate(problem.sites)}
     kept = np.array([index[current[ln.id]] if ln.id in current and ln.id not in move_ids else -1
                      for ln in problem.lines], dtype=np.int64).reshape(len(problem.lines))
-    planned = np.where(kept >= 0, t.due - t.delivery[np.maximum(kept, 0)] + params.max_late_days, 0)
+    planned = np.where(kept >= 0, t.deadline(np.arange(len(kept)), np.maximum(kept, 0)) + params.max_late_days, 0)
     _, used = edf_fill(t, kept, planned)
     sites = []
     for j, s in enumerate(problem.sites):
@@ -54,11 +54,11 @@ def reroute(problem: RoutingProblem, current: Mapping[str, str], down_sites: Col
             free = {p: (0.0,) for p in s.capacity}
         status = "down" if s.id in down_sites else s.status
         sites.append(dataclasses.replace(s, capacity=free, status=status))
-    sub = RoutingProblem(tuple(sites), tuple(moving), problem.start_day, problem.cost)
+    sub = dataclasses.replace(problem, sites=tuple(sites), lines=tuple(moving))
     moved = route_batch(sub, params, clock).site_of() if moving else {}
     final = np.array([index[moved[ln.id]] if ln.id in moved else (kept[i] if ln.id not in move_ids else -1)
                       for i, ln in enumerate(problem.lines)], dtype=np.int64).reshape(len(problem.lines))
-    plan = np.where(final >= 0, t.due - t.delivery[np.maximum(final, 0)] + params.max_late_days, 0)
+    plan = np.where(final >= 0, t.deadline(np.arange(len(final)), np.maximum(final, 0)) + params.max_late_days, 0)
     whole = evaluate(t, final, plan, "feasible", float("-inf"), 0.0, params.seed, "reroute")
     events = tuple(RerouteEvent(ln.id, current[ln.id], moved.get(ln.id),
                                 "site_down" if current[ln.id] in down_sites else "site_full") for ln in moving)

@@ -139,9 +139,9 @@ def best_option(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, r: int, lv: N
     ok_s = np.nonzero(rows.cost[r] < limit)[0]
     if len(ok_s) == 0:
         return None
-    d = (rows.due[r] - t.delivery[ok_s])[:, None] + lv[None, :]
+    d = rows.base(t, r, ok_s)[:, None] + lv[None, :]
     cost = rows.cost[r, ok_s][:, None] + t.late_cost * rows.count[r] * lv[None, :]
-    valid = (d >= t.earliest[ok_s][:, None]) & (d < t.horizon) & (cost < limit)
+    valid = (d >= rows.first_day(t, r, ok_s)[:, None]) & (d < t.horizon) & (cost < limit)
     si, li = np.nonzero(valid)
     if len(si) == 0:
         return None
@@ -161,7 +161,7 @@ def current_cost(t: Tables, rows: Rows, plan: Plan, r: int) -> float:
     s = int(plan.site[r])
     if s < 0:
         return float(t.unassigned_cost * rows.count[r])
-    late = max(0, int(plan.deadline[r]) - int(rows.due[r] - t.delivery[s]))
+    late = max(0, int(plan.deadline[r]) - int(rows.base(t, r, s)))
     return float(rows.cost[r, s] + t.late_cost * rows.count[r] * late)
 
 

@@ -6,7 +6,7 @@ check the two agree). Time is in whole days relative to ``problem.start_day``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,10 +43,28 @@ class Tables:
     late_cost: float
     unassigned_cost: float
     setup_counted_per_batch: bool
+    release: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (N,)
+    dl_key: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))   # i * S + s
+    dl_val: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))   # delivery days
+
+    def delivery_of(self, i: NDArray[np.int64] | int, s: NDArray[np.int64] | int) -> NDArray[np.int64]:
+        """Delivery days of line i from site s (per-line overrides first, else the site's)."""
+        i_a, s_a = np.asarray(i, dtype=np.int64), np.asarray(s, dtype=np.int64)
+        days = self.delivery[s_a]
+        if len(self.dl_key) == 0:
+            return np.asarray(np.broadcast_to(days, np.broadcast_shapes(i_a.shape, s_a.shape)))
+        key = i_a * len(self.delivery) + s_a
+        pos = np.minimum(np.searchsorted(self.dl_key, key), len(self.dl_key) - 1)
+        return np.asarray(np.where(self.dl_key[pos] == key, self.dl_val[pos], days))
 
     def deadline(self, i: NDArray[np.int64] | int, s: NDArray[np.int64] | int) -> NDArray[np.int64]:
         """Last working day at site s for line i to be delivered by its due day."""
-        return np.asarray(self.due[i] - self.delivery[s])
+        return np.asarray(self.due[i] - self.delivery_of(i, s))
+
+    def first(self, i: NDArray[np.int64] | int, s: NDArray[np.int64] | int) -> NDArray[np.int64]:
+        """First day line i can be worked at site s: its release day plus the site's lead time."""
+        rel = self.release[i] if len(self.release) else np.zeros_like(np.asarray(i))
+        return np.asarray(rel + self.earliest[s])
 
 
 def _rule_match(line: RoutingLine, rules: tuple[Rule, ...]) -> Rule | None:
@@ -161,6 +179,36 @@ def _adjust(cost: NDArray[np.float64], problem: RoutingProblem, params: RoutingP
                 cost[i, index[r.site_id]] -= params.rule_bonus
             if r is not None and r.fallback_site_id in index:
                 cost[i, index[r.fallback_site_id or ""]] -= params.rule_bonus / 2
+    _penalties(cost, problem, index)
+
+
+def _penalties(cost: NDArray[np.float64], problem: RoutingProblem, index: dict[str, int]) -> None:
+    """Add the per-(line, site) and per-(site, family) money adjustments (quality penalties)."""
+    if problem.site_penalty:
+        lindex = {ln.id: i for i, ln in enumerate(problem.lines)}
+        for (lid, sid), money in problem.site_penalty.items():
+            if lid in lindex and sid in index:
+                cost[lindex[lid], index[sid]] += money
+    if problem.family_penalty:
+        fams = sorted({ln.family for ln in problem.lines})
+        f_of = np.array([fams.index(ln.family) for ln in problem.lines], dtype=np.int64)
+        table = np.zeros((len(fams), len(problem.sites)))
+        for (sid, fam), money in problem.family_penalty.items():
+            if sid in index and fam in fams:
+                table[fams.index(fam), index[sid]] += money
+        cost += table[f_of]
+
+
+def _overrides(problem: RoutingProblem) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Sorted keys (line index x sites + site index) and values of the per-line delivery days."""
+    if not problem.delivery_days:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lindex = {ln.id: i for i, ln in enumerate(problem.lines)}
+    sindex = {s.id: j for j, s in enumerate(problem.sites)}
+    pairs = sorted((lindex[a] * len(sindex) + sindex[b], d) for (a, b), d in problem.delivery_days.items()
+                   if a in lindex and b in sindex)
+    return (np.array([k for k, _ in pairs], dtype=np.int64).reshape(len(pairs)),
+            np.array([d for _, d in pairs], dtype=np.int64).reshape(len(pairs)))
 
 
 def build_tables(problem: RoutingProblem, params: RoutingParams, per_batch: bool = False) -> Tables:
@@ -173,7 +221,11 @@ def build_tables(problem: RoutingProblem, params: RoutingParams, per_batch: bool
         for p, m in ln.minutes.items():
             minutes[i, pidx[p]] = m * ln.qty
     due = np.array([ln.due_day - problem.start_day for ln in lines], dtype=np.int64).reshape(len(lines))
-    horizon = int(max(due.max(initial=0), 0) + params.max_late_days + 1)
+    release = np.array([max(0, ln.created_day - problem.start_day) for ln in lines],
+                       dtype=np.int64).reshape(len(lines))
+    dl_key, dl_val = _overrides(problem)
+    lead = max((s.lead_time_days for s in sites), default=0)
+    horizon = int(max(due.max(initial=0), release.max(initial=0) + lead, 0) + params.max_late_days + 1)
     cap = np.zeros((len(sites), len(processes), horizon))
     for j, s in enumerate(sites):
         for p, days in s.capacity.items():
@@ -194,7 +246,8 @@ def build_tables(problem: RoutingProblem, params: RoutingParams, per_batch: bool
         qty=np.array([ln.qty for ln in lines], dtype=np.float64).reshape(len(lines)),
         setup_key=np.array([kidx[ln.setup_key] for ln in lines], dtype=np.int64).reshape(len(lines)),
         setup_keys=keys, late_cost=problem.cost.lateness_penalty_per_day,
-        unassigned_cost=problem.cost.unassigned_penalty, setup_counted_per_batch=per_batch)
+        unassigned_cost=problem.cost.unassigned_penalty, setup_counted_per_batch=per_batch,
+        release=release, dl_key=dl_key, dl_val=dl_val)
 
 
 def breakdown(problem: RoutingProblem, line: RoutingLine, site: RoutingSite, days_late: int,

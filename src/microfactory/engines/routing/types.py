@@ -120,6 +120,7 @@ class RoutingLine:
     channel: str = "web"
     keep_together: str | None = None
     weight_kg: float = 0.5
+    family: str = ""
 
     def __post_init__(self) -> None:
         _check(bool(self.id), "line id must not be empty", "id")
@@ -162,12 +163,26 @@ class RoutingProblem:
     lines: tuple[RoutingLine, ...]
     start_day: int = 0
     cost: CostParams = field(default_factory=CostParams)
+    #: Extra money per (line id, site id), e.g. a quality penalty (may be negative: a preference).
+    site_penalty: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    #: Extra money per (site id, line family) for every line of that family made at the site.
+    family_penalty: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    #: Delivery days per (line id, site id), overriding the site's ``delivery_days``.
+    delivery_days: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sites", tuple(self.sites))
         object.__setattr__(self, "lines", tuple(self.lines))
         _check(len({s.id for s in self.sites}) == len(self.sites), "site ids must be unique", "sites")
         _check(len({ln.id for ln in self.lines}) == len(self.lines), "line ids must be unique", "lines")
+        for name in ("site_penalty", "family_penalty"):
+            table = dict(getattr(self, name))
+            _check(all(math.isfinite(v) for v in table.values()), f"{name} values must be finite", name)
+            object.__setattr__(self, name, MappingProxyType(table))
+        days = dict(self.delivery_days)
+        _check(all(int(v) == v and v >= 0 for v in days.values()), "delivery_days must be whole days >= 0",
+               "delivery_days")
+        object.__setattr__(self, "delivery_days", MappingProxyType({k: int(v) for k, v in days.items()}))
         for s in self.sites:
             if s.delivery_mode not in self.cost.cost_per_km:
                 raise InvalidInput(f"site {s.id}: no cost_per_km for {s.delivery_mode}", field="cost_per_km")
@@ -181,17 +196,20 @@ class RoutingParams:
     time_limit_s: float = 30.0
     seed: int = 0
     mip_gap: float = 1e-6
-    candidates_per_line: int = 8
+    candidates_per_line: int = 16
     allow_split: bool = True
     rules: tuple[Rule, ...] = ()
     rules_as_hard: bool = False
     rule_bonus: float = 5.0
     max_late_days: int = 7
     exact_max_lines: int = 400
-    iterations: int = 120
+    iterations: int = 400
     operator_bonus: Mapping[str, float] = field(default_factory=dict)
     max_classes: int = 1500
     lp_solver: Literal["GLOP", "HIGHS", "PDLP"] = "GLOP"
+    large_method: Literal["lagrange", "class-lp"] = "lagrange"
+    #: Share of the time limit the large path's dual ascent may use (the rest repairs and improves).
+    ascent_share: float = 0.4
 
     def __post_init__(self) -> None:
         _check(self.policy in ("optimal", "greedy", "rules"), "policy is optimal, greedy or rules", "policy")
@@ -204,6 +222,9 @@ class RoutingParams:
         _finite_nonneg(self.rule_bonus, "rule_bonus")
         _check(self.max_classes >= 1, "max_classes must be >= 1", "max_classes")
         _check(self.lp_solver in ("GLOP", "HIGHS", "PDLP"), "lp_solver is GLOP, HIGHS or PDLP", "lp_solver")
+        _check(0 < self.ascent_share < 1, "ascent_share must be in (0, 1)", "ascent_share")
+        _check(self.large_method in ("lagrange", "class-lp"), "large_method is lagrange or class-lp",
+               "large_method")
         object.__setattr__(self, "rules", tuple(sorted(self.rules, key=lambda r: -r.priority)))
         object.__setattr__(self, "operator_bonus", MappingProxyType(dict(self.operator_bonus)))
 

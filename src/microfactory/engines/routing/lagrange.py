@@ -1,0 +1,186 @@
+"""Capacity prices by dual ascent on the Lagrangian relaxation, and its line-level lower bound.
+
+Capacity is cumulative per (site s, process p, day D): the minutes of work planned due by D
+fit in the minutes available up to D. With multipliers λ[s, p, D] >= 0 on these rows, the
+price of a minute of p at s planned due on day d is M[s, p, d] = Σ_{D >= d} λ[s, p, D]
+(non-increasing in d), and the relaxation splits into one choice per line:
+
+    L(λ) = Σ_i min(unassigned, min_{s, d >= e_is} [c_is + late × (d − base_is) + Σ_p m_ip M[s, p, d]])
+           − Σ_{s, p, d} M[s, p, d] × (minutes added at s on day d)
+
+with base_is = due_i − delivery_is and e_is = max(base_is, release_i + lead_s). L(λ) is a
+lower bound on every plan (``docs/routing.md`` has the argument) for *any* λ >= 0, so the
+prices need not be optimal: a projected subgradient ascent with Polyak steps finds good
+ones fast. The inner minimum over days depends on a line only through its work vector
+(its *type*): W[type, s, e] = min_{d >= e} G[type, s, d] + late × (d − e), with G the
+priced work, is one backward pass over days, and each line gathers its value at e_is.
+The ascent works on each line's ``candidates`` cheapest sites (refreshed from the full
+evaluation every few steps); the bound reported is always the full one over every site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from microfactory.engines.routing.capacity import cumulative_capacity
+from microfactory.engines.routing.tables import Tables
+
+_CHUNK = 4096
+
+
+def tail(lam: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Prices M[s, p, d] = Σ_{D >= d} λ[s, p, D] of the cumulative capacity rows."""
+    return np.asarray(np.cumsum(lam[:, :, ::-1], axis=2)[:, :, ::-1])
+
+
+def work_types(minutes: NDArray[np.float64], late: NDArray[np.float64]
+               ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Type of each line or row (same work vector and lateness weight), and the types' values."""
+    uniq, type_of = np.unique(np.c_[minutes, late], axis=0, return_inverse=True)
+    return type_of.reshape(-1).astype(np.int64), uniq[:, :-1].copy(), uniq[:, -1].copy()
+
+
+def day_tables(prices: NDArray[np.float64], minutes: NDArray[np.float64], late: NDArray[np.float64]
+               ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """W[type, s, e]: cheapest priced work plus lateness from day e on, and the day WD giving it."""
+    g = np.einsum("tp,spd->tsd", minutes, prices, optimize=True)
+    h = g.shape[2]
+    w = np.empty_like(g)
+    wd = np.empty(g.shape, dtype=np.int64)
+    w[:, :, h - 1], wd[:, :, h - 1] = g[:, :, h - 1], h - 1
+    step = late[:, None]
+    for d in range(h - 2, -1, -1):
+        later = w[:, :, d + 1] + step
+        take = g[:, :, d] <= later
+        w[:, :, d] = np.where(take, g[:, :, d], later)
+        wd[:, :, d] = np.where(take, d, wd[:, :, d + 1])
+    return w, wd
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Per line, a set of sites with everything of their priced value that prices do not change."""
+
+    site: NDArray[np.int64]      # (N, K)
+    fixed: NDArray[np.float64]   # (N, K) cost + lateness up to the first possible day (inf: no option)
+    flat: NDArray[np.int64]      # (N, K) index into W.ravel() of (type, site, first possible day)
+
+
+def options(t: Tables, type_of: NDArray[np.int64], sites: NDArray[np.int64],
+            lines: NDArray[np.int64] | None = None) -> Options:
+    """Options of ``lines`` (default all) at ``sites`` (one row of site indices per line)."""
+    idx = np.arange(len(t.due), dtype=np.int64) if lines is None else lines
+    s_count, h = t.cap.shape[0], t.horizon
+    base = t.deadline(idx[:, None], sites)
+    e = np.maximum(base, t.first(idx[:, None], sites))
+    cost = t.cost[idx[:, None], sites]
+    fixed = np.where((e < h) & np.isfinite(cost), cost + t.late_cost * (e - base), np.inf)
+    flat = (type_of[idx][:, None] * s_count + sites) * h + np.minimum(e, h - 1)
+    return Options(sites, fixed, flat)
+
+
+def choose(o: Options, w: NDArray[np.float64], wd: NDArray[np.int64], unassigned: float
+           ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Each line's cheapest priced option: site (-1 unassigned), planned day, value."""
+    val = o.fixed + w.ravel()[o.flat]
+    k = val.argmin(axis=1)
+    rows = np.arange(len(k))
+    best = val[rows, k]
+    on = best < unassigned
+    site = np.where(on, o.site[rows, k], -1)
+    day = np.where(on, wd.ravel()[o.flat[rows, k]], 0)
+    return site.astype(np.int64), day.astype(np.int64), np.minimum(best, unassigned)
+
+
+def usage(t: Tables, site: NDArray[np.int64], day: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Cumulative minutes (S, P, H) of the lines planned at ``site`` due by ``day``."""
+    s_count, p_count, h = t.cap.shape
+    on = site >= 0
+    key = site[on] * h + day[on]
+    use = np.stack([np.bincount(key, weights=t.minutes[on, p], minlength=s_count * h).reshape(s_count, h)
+                    for p in range(p_count)], axis=1)
+    return np.asarray(np.cumsum(use, axis=2))
+
+
+def full_bound(t: Tables, prices: NDArray[np.float64], type_of: NDArray[np.int64],
+               w: NDArray[np.float64], keep: int = 0) -> tuple[float, NDArray[np.int64]]:
+    """L at ``prices`` over every allowed site, and each line's ``keep`` best priced sites."""
+    n, s_count = t.cost.shape
+    total = 0.0
+    best = np.zeros((n, keep), dtype=np.int64)
+    all_sites = np.arange(s_count, dtype=np.int64)
+    for a in range(0, n, _CHUNK):
+        idx = np.arange(a, min(a + _CHUNK, n), dtype=np.int64)
+        o = options(t, type_of, np.broadcast_to(all_sites, (len(idx), s_count)), idx)
+        val = o.fixed + w.ravel()[o.flat]
+        total += float(np.minimum(val.min(axis=1, initial=np.inf), t.unassigned_cost).sum())
+        if keep:
+            best[idx] = np.argpartition(val, keep - 1, axis=1)[:, :keep] if keep < s_count else all_sites
+    inc = np.diff(cumulative_capacity(t), axis=2, prepend=0.0)
+    return total - float((prices * inc).sum()), best
+
+
+@dataclass(frozen=True, slots=True)
+class Ascent:
+    """The best prices found, their (full) bound, and what the ascent did."""
+
+    prices: NDArray[np.float64]
+    bound: float
+    iterations: int
+    evaluations: int
+
+
+def _candidates(t: Tables, k: int) -> NDArray[np.int64]:
+    s_count = t.cost.shape[1]
+    if k >= s_count:
+        return np.broadcast_to(np.arange(s_count, dtype=np.int64), (len(t.due), s_count)).copy()
+    out = np.empty((len(t.due), k), dtype=np.int64)
+    for a in range(0, len(t.due), _CHUNK):
+        out[a:a + _CHUNK] = np.argpartition(t.cost[a:a + _CHUNK], k - 1, axis=1)[:, :k]
+    return out
+
+
+def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, refresh: int = 15) -> Ascent:
+    """Projected subgradient ascent on λ with Polyak steps toward a moving target level."""
+    type_of, minutes, late = work_types(t.minutes, np.full(len(t.due), t.late_cost))
+    ccum = cumulative_capacity(t)
+    inc = np.diff(ccum, axis=2, prepend=0.0)
+    lam = np.zeros_like(t.cap)
+    cand = _candidates(t, min(k, t.cost.shape[1]))
+    o = options(t, type_of, cand)
+    best_prices, best_bound, evals = np.zeros_like(lam), -np.inf, 0
+    best_l, theta, stall, it = -np.inf, 1.0, 0, 0
+    scale = max(1.0, float(np.abs(t.cost[np.isfinite(t.cost)]).mean()) if np.isfinite(t.cost).any() else 1.0)
+    for it in range(1, max_iter + 1):
+        prices = tail(lam)
+        w, wd = day_tables(prices, minutes, late)
+        if it % refresh == 1:
+            bound, top = full_bound(t, prices, type_of, w, cand.shape[1])
+            evals += 1
+            if bound > best_bound:
+                best_bound, best_prices = bound, prices
+            o = options(t, type_of, top)
+        site, day, val = choose(o, w, wd, t.unassigned_cost)
+        value = float(val.sum() - (prices * inc).sum())
+        if not np.isfinite(best_l) or value > best_l + 1e-9 * abs(best_l):
+            best_l, stall = value, 0
+        else:
+            stall += 1
+            if stall >= 8:
+                theta, stall = max(theta / 2, 1e-3), 0
+        g = usage(t, site, day) - ccum
+        g = np.where((lam <= 0) & (g < 0), 0.0, g)
+        norm = float((g * g).sum())
+        if norm <= 1e-12 or stop():
+            break
+        target = best_l + 0.01 * abs(best_l) + scale
+        lam = np.maximum(0.0, lam + theta * (target - value) / norm * g)
+    prices = tail(lam)
+    bound, _ = full_bound(t, prices, type_of, day_tables(prices, minutes, late)[0])
+    if bound > best_bound:
+        best_bound, best_prices = bound, prices
+    return Ascent(best_prices, best_bound, it, evals + 1)
