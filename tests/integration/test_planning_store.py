@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,7 +66,7 @@ def no_overlaps(ops: list[Any]) -> None:
             by.setdefault(("w", o.worker_id), []).append((o.start, staffed))
     for spans in by.values():
         spans.sort()
-        for (_s1, e1), (s2, _e2) in zip(spans, spans[1:]):
+        for (_s1, e1), (s2, _e2) in itertools.pairwise(spans):
             assert s2 >= e1
 
 
@@ -79,7 +80,7 @@ def test_plan_site_stores_batches_scheduled_lines_and_checked_work_orders(loaded
         batched = {bl.line_id for b in batches for bl in b.lines}
         statuses = {uow.orders.get(bl.order_id).line(bl.line_id).status for b in batches for bl in b.lines}
         meta, ops = uow.production.active_plan(SITE)
-        _meta, problem, schedule, origin, _b = stored_plan(uow, SITE)
+        _meta, problem, schedule, _origin, _b = stored_plan(uow, SITE)
     assert batched <= set(lines) and len(batched) >= 5 and statuses == {OrderStatus.SCHEDULED}
     assert {b.id for b in batches} == set(out["new_batches"]) and all(b.planned_start for b in batches)
     assert all(b.lot.startswith("KR") or b.lot.startswith("MFKR") for b in batches)

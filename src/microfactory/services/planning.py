@@ -82,7 +82,7 @@ def parse_horizon(text: str) -> int:
     try:
         if raw.endswith("h"):
             return max(1, -(-int(raw[:-1]) // 24))
-        return int(raw[:-1] if raw.endswith("d") else raw)
+        return int(raw.removesuffix("d"))
     except ValueError:
         raise InvalidInput(f"horizon {text!r} is not like 7d or 48h", field="horizon") from None
 
@@ -350,7 +350,25 @@ def plan_scenario(scenario: Scenario, req: PlanRequest, *, site: str | None = No
     return {sid: FolderPlan(sp.problem, schedules[sid], sp.origin, now) for sid, sp in problems.items()}
 
 
-__all__ = ["FolderPlan", "LIVE", "Loader", "PlanRequest", "Prepared", "check_or_raise", "disruptions_of",
-           "live_batches", "open_lines", "parse_horizon", "plan_origin", "plan_scenario", "plan_stored",
-           "prepare_site", "started_ops", "store_new_batches", "store_plan", "stored_schedule", "summary_of",
-           "work_ops"]
+__all__ = [
+    "LIVE",
+    "FolderPlan",
+    "Loader",
+    "PlanRequest",
+    "Prepared",
+    "check_or_raise",
+    "disruptions_of",
+    "live_batches",
+    "open_lines",
+    "parse_horizon",
+    "plan_origin",
+    "plan_scenario",
+    "plan_stored",
+    "prepare_site",
+    "started_ops",
+    "store_new_batches",
+    "store_plan",
+    "stored_schedule",
+    "summary_of",
+    "work_ops",
+]

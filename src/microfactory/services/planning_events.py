@@ -17,6 +17,7 @@ from typing import Any
 
 from microfactory.domain.network import Site
 from microfactory.domain.production import Batch, BatchStatus, lot_code, move_batch
+from microfactory.engines.scheduling import Batch as EngineBatch
 from microfactory.engines.scheduling import (
     Event,
     MachineDown,
@@ -31,18 +32,17 @@ from microfactory.engines.scheduling import (
     replan,
     utilisation,
 )
-from microfactory.engines.scheduling import Batch as EngineBatch
 from microfactory.errors import IllegalTransition, InvalidInput, NotFound
 from microfactory.services.planning import (
     Loader,
     PlanRequest,
+    disruptions_of,
     live_batches,
     open_lines,
     plan_origin,
     store_new_batches,
     store_plan,
     stored_schedule,
-    disruptions_of,
 )
 from microfactory.services.planning_problem import (
     Disruption,
@@ -162,7 +162,7 @@ def _event(uow: Any, site_id: str, event: Mapping[str, Any], now: datetime, req:
         if not lines:
             raise InvalidInput(f"order {order_id} has no routed, unbatched line at {site_id}", field="order_id")
         st, names = site_state(uow, site_id, now, req, lines=lines, actor=actor)
-        problem, first = _pop(st.problem, sorted(names.values())[0])
+        problem, first = _pop(st.problem, min(names.values()))
         return replace(st, problem=problem), RushOrder(first), []
     if kind == "batch_rejected":
         batch_id = _required(event, "batch_id")

@@ -9,8 +9,19 @@ from typing import Any
 from microfactory.domain.production import Batch
 from microfactory.engines.scheduling import Schedule, SchedulingProblem, gantt_data, gantt_svg
 from microfactory.errors import NotFound
-from microfactory.services.planning import FolderPlan, Loader, disruptions_of, stored_schedule, summary_of
-from microfactory.services.planning_problem import PlanningParams, build_site_problem, to_datetime, with_disruptions
+from microfactory.services.planning import (
+    FolderPlan,
+    Loader,
+    disruptions_of,
+    stored_schedule,
+    summary_of,
+)
+from microfactory.services.planning_problem import (
+    PlanningParams,
+    build_site_problem,
+    to_datetime,
+    with_disruptions,
+)
 from microfactory.services.routing_problem import production_sites
 
 

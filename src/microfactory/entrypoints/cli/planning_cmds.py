@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 from microfactory.adapters.files.scenario import load_scenario
 from microfactory.engines.scheduling import gantt_svg
-from microfactory.entrypoints.cli.common import DbOption, JsonOption, console, container, dump_json, handle_errors, table
+from microfactory.entrypoints.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    container,
+    dump_json,
+    handle_errors,
+    table,
+)
 from microfactory.errors import InvalidInput
 from microfactory.services.planning import PlanRequest, parse_horizon, plan_scenario, plan_stored
 from microfactory.services.planning_events import EVENT_KINDS, apply_event, bottleneck_report
@@ -33,8 +41,8 @@ def _print_plan(v: dict[str, Any]) -> None:
                for o in v["work_orders"]])
 
 
-def _event_body(kind: str, resource: Optional[str], unit: Optional[int], worker: Optional[str], order: Optional[str],
-                batch: Optional[str], start: Optional[str], end: Optional[str]) -> dict[str, Any]:
+def _event_body(kind: str, resource: str | None, unit: int | None, worker: str | None, order: str | None,
+                batch: str | None, start: str | None, end: str | None) -> dict[str, Any]:
     if kind not in EVENT_KINDS:
         raise InvalidInput(f"event kind must be one of {', '.join(EVENT_KINDS)}", field="kind")
     body = {"kind": kind, "resource": resource, "unit": unit, "worker": worker, "order_id": order,
@@ -43,20 +51,20 @@ def _event_body(kind: str, resource: Optional[str], unit: Optional[int], worker:
 
 
 @handle_errors
-def plan(target: Optional[str] = typer.Argument(None, help="a scenario folder, `event`, `bottlenecks` or `show`"),
-         kind: Optional[str] = typer.Argument(None, help="with `event`: " + " | ".join(EVENT_KINDS)),
-         site: Optional[str] = typer.Option(None, "--site", help="one site (default: every production site)"),
+def plan(target: str | None = typer.Argument(None, help="a scenario folder, `event`, `bottlenecks` or `show`"),
+         kind: str | None = typer.Argument(None, help="with `event`: " + " | ".join(EVENT_KINDS)),
+         site: str | None = typer.Option(None, "--site", help="one site (default: every production site)"),
          horizon: str = typer.Option("7d", "--horizon", help="planning horizon, e.g. 7d or 48h"),
          time_limit: float = typer.Option(10.0, "--time-limit", help="CP-SAT seconds per site"),
          seed: int = typer.Option(0, "--seed"), max_batch: int = typer.Option(20, "--max-batch"),
-         now: Optional[str] = typer.Option(None, "--now", help="plan as of (default: the clock; a folder: first order's day)"),
+         now: str | None = typer.Option(None, "--now", help="plan as of (default: the clock; a folder: first order's day)"),
          route_policy: str = typer.Option("greedy", "--route-policy", help="folder: routing policy first"),
-         gantt: Optional[Path] = typer.Option(None, "--gantt", help="write the Gantt chart SVG here"),
-         resource: Optional[str] = typer.Option(None, "--resource"), unit: Optional[int] = typer.Option(None, "--unit"),
-         worker: Optional[str] = typer.Option(None, "--worker"), order: Optional[str] = typer.Option(None, "--order"),
-         batch: Optional[str] = typer.Option(None, "--batch"), start: Optional[str] = typer.Option(None, "--from"),
-         end: Optional[str] = typer.Option(None, "--to"), top: int = typer.Option(2, "--top"),
-         db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+         gantt: Path | None = typer.Option(None, "--gantt", help="write the Gantt chart SVG here"),
+         resource: str | None = typer.Option(None, "--resource"), unit: int | None = typer.Option(None, "--unit"),
+         worker: str | None = typer.Option(None, "--worker"), order: str | None = typer.Option(None, "--order"),
+         batch: str | None = typer.Option(None, "--batch"), start: str | None = typer.Option(None, "--from"),
+         end: str | None = typer.Option(None, "--to"), top: int = typer.Option(2, "--top"),
+         db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Plan production: `plan DIR` (folder), `plan --db URL` (store), `plan event KIND`, `plan bottlenecks`, `plan show`."""
     req = PlanRequest(parse_horizon(horizon), max_batch, time_limit, seed)
     if target in ("event", "bottlenecks", "show"):
@@ -98,7 +106,7 @@ def plan(target: Optional[str] = typer.Argument(None, help="a scenario folder, `
             console.print(f"{v['site_id']}: nothing to plan")
 
 
-def _at(now: Optional[str]) -> Optional[datetime]:
+def _at(now: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(now).replace(tzinfo=None) if now else None
     except ValueError:
@@ -123,8 +131,8 @@ def _show(target: str, out: dict[str, Any], json_out: bool) -> None:
         _print_plan(out)
 
 
-def _plan_folder(folder: Path, req: PlanRequest, site: Optional[str], now: Optional[str], route_policy: str,
-                 gantt: Optional[Path], json_out: bool) -> None:
+def _plan_folder(folder: Path, req: PlanRequest, site: str | None, now: str | None, route_policy: str,
+                 gantt: Path | None, json_out: bool) -> None:
     scenario = load_scenario(folder)
     plans = plan_scenario(scenario, req, site=site, now=_at(now), route_policy=route_policy)
     views = {sid: folder_view(p) for sid, p in plans.items()}
