@@ -108,9 +108,11 @@ class Inventory:
         """Move stock between sites; lots keep their ids and receipt times (FIFO continues)."""
         if source == dest:
             raise InvalidInput("transfer needs two different sites", field="to_site")
-        after, outs = self.issue(source, item, qty, at, ref)
+        after, issued = self.issue(source, item, qty, at, ref)
+        outs = [m for m in issued if m.kind is MovementKind.ISSUE]
         lots = dict(after.lots)
         moves = [Movement(MovementKind.TRANSFER_OUT, m.site, m.item, m.lot, m.qty, at, ref) for m in outs]
+        moves += [m for m in issued if m.kind is MovementKind.RELEASE]  # a reservation the transfer used up
         for m in outs:
             received = self.lots[(source, item, m.lot)].received_at
             old = lots.get((dest, item, m.lot))
