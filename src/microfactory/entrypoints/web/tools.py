@@ -14,7 +14,7 @@ from microfactory.entrypoints.api.writes import run_write
 from microfactory.entrypoints.web import charts
 from microfactory.entrypoints.web.guard import UiRoute, UserDep, check_csrf, container, jobs, page
 from microfactory.entrypoints.web.jobs import Report, ticking
-from microfactory.errors import NotFound
+from microfactory.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=64)]
@@ -153,6 +153,16 @@ def quality(request: Request, user: UserDep, site: str | None = Query(None, max_
                 alerts=alerts, scores=scores)
 
 
+def _public_url(uow: Any, batch_id: str, stem: str) -> str | None:
+    """The GS1 Digital Link of a batch (what its label's QR code holds), or None without a GTIN."""
+    from microfactory.services.trace_views import digital_link
+
+    try:
+        return digital_link(uow, uow.production.get_batch(batch_id), stem).uri()
+    except (NotFound, InvalidInput):
+        return None
+
+
 @router.get("/trace", response_class=HTMLResponse)
 def trace(request: Request, user: UserDep, batch: str | None = Query(None, max_length=64),
           item: str | None = Query(None, max_length=64), lot: str | None = Query(None, max_length=64)) -> Response:
@@ -168,6 +178,7 @@ def trace(request: Request, user: UserDep, batch: str | None = Query(None, max_l
                 if user.site is not None and uow.production.get_batch(batch).site_id != user.site:
                     raise NotFound(f"batch {batch!r} does not exist", field="batch")
                 back = trace_back_view(uow, batch)
+                back["public_url"] = _public_url(uow, batch, container(request).settings.public_base_url)
             elif item and lot:
                 forward = trace_forward_view(uow, item, lot, customers=False)
                 if user.site is not None:
