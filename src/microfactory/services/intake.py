@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -156,10 +157,15 @@ def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: st
     return IntakeResult(order, True)
 
 
-def import_orders(uow: UnitOfWork, orders: list[Order], *, now: datetime, actor: str = "system") -> dict[str, int]:
-    """Store parsed orders (from a CSV); an order already imported (same brand and external id) is skipped."""
+def import_orders(uow: UnitOfWork, orders: list[Order], *, now: datetime, actor: str = "system",
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Store parsed orders (from a CSV); an order already imported (same brand and external id) is skipped.
+
+    ``progress(done, total)`` is called along the way (the CLI draws a progress bar with it)."""
     created = skipped = 0
-    for order in orders:
+    for n, order in enumerate(orders, start=1):
+        if progress is not None and (n % 200 == 0 or n == len(orders)):
+            progress(n, len(orders))
         if (order.external_id and uow.orders.id_for_external(order.brand, order.external_id)) or uow.orders.exists(order.id):
             skipped += 1
             continue

@@ -23,6 +23,7 @@ EXTRA_REPOSITORIES: dict[str, str] = {
     "demand": "demand_repo:DemandRepository",
     "auth": "auth_repo:AuthRepository",
     "webhooks": "webhooks_repo:WebhookRepository",
+    "economics": "economics_repo:EconomicsRepository",
 }
 
 

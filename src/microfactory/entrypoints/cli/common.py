@@ -50,6 +50,28 @@ def table(title: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None
     console.print(t)
 
 
+class progress_bar:
+    """``with progress_bar("importing orders") as update: update(done, total)`` — a Rich bar on stderr."""
+
+    def __init__(self, label: str) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                  console=err_console, transient=True)
+        self._task = self._progress.add_task(label, total=None)
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        self._progress.start()
+
+        def update(done: int, total: int) -> None:
+            self._progress.update(self._task, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *_exc: object) -> None:
+        self._progress.stop()
+
+
 def container(db: str | None) -> Container:
     return bootstrap(Settings.from_env(db))
 

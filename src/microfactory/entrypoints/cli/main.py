@@ -13,7 +13,7 @@ from microfactory.adapters.files.located import schema as load_schema
 from microfactory.adapters.files.scenario import load_scenario
 from microfactory.entrypoints.cli import catalog_cmds, orders_cmds
 from microfactory.entrypoints.cli.common import (DbOption, JsonOption, console, container, dump_json,
-                                                 handle_errors, table)
+                                                 handle_errors, progress_bar, table)
 from microfactory.errors import InvalidInput
 from microfactory.services.scenario import load_folder
 
@@ -61,8 +61,8 @@ def load(folder: Path, db: Optional[str] = DbOption, no_orders: bool = typer.Opt
          json_out: bool = JsonOption) -> None:
     """Load a scenario folder (network, catalog, orders, stock) into the database, atomically."""
     c = container(db)
-    with c.uow() as uow:
-        summary = load_folder(uow, folder, now=c.clock.now(), actor="cli", with_orders=not no_orders)
+    with c.uow() as uow, progress_bar("storing orders") as update:
+        summary = load_folder(uow, folder, now=c.clock.now(), actor="cli", with_orders=not no_orders, progress=update)
     if json_out:
         dump_json(summary)
     else:

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from microfactory.adapters.files.scenario import parse_orders
-from microfactory.entrypoints.cli.common import DbOption, JsonOption, container, dump_json, handle_errors, table
+from microfactory.entrypoints.cli.common import (DbOption, JsonOption, container, dump_json, handle_errors,
+                                                 progress_bar, table)
 from microfactory.errors import FileError, FileProblem
 from microfactory.services.intake import import_orders
 from microfactory.services.views import order_view
@@ -32,7 +33,8 @@ def import_(file: Path, db: Optional[str] = DbOption, json_out: bool = JsonOptio
         orders = parse_orders(str(file), text, network, catalog, problems)
         if problems:
             raise FileError(problems)
-        summary = import_orders(uow, list(orders), now=c.clock.now(), actor="cli")
+        with progress_bar("importing orders") as update:
+            summary = import_orders(uow, list(orders), now=c.clock.now(), actor="cli", progress=update)
         uow.commit()
     dump_json(summary) if json_out else table(f"imported {file}", ["what", "count"], summary.items())
 
