@@ -71,7 +71,7 @@ def _route_lagrange(t: Tables, groups: NDArray[np.int64], params: RoutingParams,
     split = start + params.ascent_share * params.time_limit_s
     asc = ascend(t, params.candidates_per_line, lambda: now() > split, params.iterations)
     rows = make_rows(t, groups)
-    plan = plan_from_prices(t, rows, asc.prices, levels(params.max_late_days), lambda: now() > deadline)
+    plan = plan_from_prices(t, rows, asc.prices, np.arange(params.max_late_days + 1), lambda: now() > deadline)
     site_of, planned = plan.site[rows.row_of], plan.deadline[rows.row_of]
     res = evaluate(t, site_of, planned, "feasible", asc.bound, now() - start, params.seed, "lagrange")
     res = _with_bound(res, asc.bound, now() - start)

@@ -48,6 +48,7 @@ def greedy_plan(t: Tables, params: RoutingParams) -> tuple[NDArray[np.int64], ND
     n = len(t.due)
     ledger = Ledger(t, make_rows(t, np.full(n, -1, dtype=np.int64)))
     free = np.where(np.arange(t.horizon)[None, None, :] >= t.earliest[:, None, None], t.cap, 0.0)
+    cfree = np.concatenate([np.zeros(free.shape[:2] + (1,)), np.cumsum(free, axis=2)], axis=2)
     site, finish = np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.int64)
     nearest = _nearest(t)
     allowed = np.isfinite(t.cost).sum(axis=1)
@@ -62,31 +63,26 @@ def greedy_plan(t: Tables, params: RoutingParams) -> tuple[NDArray[np.int64], ND
                 pref_ok = [s for s in pref if s in set(order[keep].tolist())]
                 order = np.r_[np.array(pref_ok, dtype=np.int64), order[~keep]]
         for late in (0, params.max_late_days):
-            got = _place(t, free, ledger, i, order, late)
+            got = _place(t, free, cfree, ledger, i, order, late)
             if got is not None:
                 site[i], finish[i] = got
                 break
     return site, finish
 
 
-def _room(t: Tables, free: NDArray[np.float64], i: int, order: NDArray[np.int64], late: int
-          ) -> NDArray[np.bool_]:
-    """Which sites of ``order`` have the line's minutes free between its first and last day."""
-    first, last = t.first(i, order), t.deadline(i, order) + late
-    days = np.arange(t.horizon)[None, :]
-    window = (days >= first[:, None]) & (days <= last[:, None])
+def _place(t: Tables, free: NDArray[np.float64], cfree: NDArray[np.float64], ledger: Ledger, i: int,
+           order: NDArray[np.int64], late: int) -> tuple[int, int] | None:
+    """Book line i at the first site of ``order`` with its minutes free in its window."""
+    first, last = t.first(i, order), np.minimum(t.deadline(i, order) + late, t.horizon - 1)
     procs = np.nonzero(t.minutes[i] > 0)[0]
-    room = np.where(window[:, None, :], free[order][:, procs, :], 0.0).sum(axis=2)
-    return np.asarray((room >= t.minutes[i, procs][None, :] - _EPS).all(axis=1) & (first <= last))
-
-
-def _place(t: Tables, free: NDArray[np.float64], ledger: Ledger, i: int, order: NDArray[np.int64],
-           late: int) -> tuple[int, int] | None:
-    for a in range(0, len(order), 8):
-        chunk = order[a:a + 8]
-        for s in chunk[_room(t, free, i, chunk, late)].tolist():
-            got = reserve(free, s, t.minutes[i], int(t.first(i, s)), int(t.deadline(i, s)) + late)
-            if got is not None and ledger.take(i, s):
-                free[s] -= got[1]
-                return s, got[0]
+    lo = np.minimum(first, t.horizon)
+    room = cfree[order[:, None], procs[None, :], (last + 1)[:, None]] - cfree[order[:, None], procs[None, :], lo[:, None]]
+    ok = (room >= t.minutes[i, procs][None, :] - _EPS).all(axis=1) & (first <= last)
+    for j in np.nonzero(ok)[0].tolist():
+        s = int(order[j])
+        got = reserve(free, s, t.minutes[i], int(first[j]), int(last[j]))
+        if got is not None and ledger.take(i, s):
+            free[s] -= got[1]
+            cfree[s, :, 1:] = np.cumsum(free[s], axis=1)
+            return s, got[0]
     return None

@@ -18,15 +18,15 @@ from numpy.typing import NDArray
 from microfactory.engines.routing.capacity import cumulative_capacity
 from microfactory.engines.routing.classes import Rows
 from microfactory.engines.routing.lagrange import day_tables, work_types
-from microfactory.engines.routing.rounding import Ledger, Plan, _shed, _usage, improve, insert
+from microfactory.engines.routing.rounding import Ledger, Plan, best_option, improve
 from microfactory.engines.routing.tables import Tables
 
 _CHUNK = 4096
 
 
-def priced_rows(t: Tables, rows: Rows, prices: NDArray[np.float64]
-                ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """Each row's cheapest priced site and day (-1: unassigned is cheaper) and its regret."""
+def priced_rows(t: Tables, rows: Rows, prices: NDArray[np.float64], keep: int = 12
+                ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
+    """Each row's cheapest priced site and day (-1: unassigned is cheaper), regret, ``keep`` best sites."""
     late = t.late_cost * rows.count
     type_of, minutes, lt = work_types(rows.minutes, late)
     w, wd = day_tables(prices, minutes, lt)
@@ -35,6 +35,8 @@ def priced_rows(t: Tables, rows: Rows, prices: NDArray[np.float64]
     site = np.full(r_count, -1, dtype=np.int64)
     day = np.zeros(r_count, dtype=np.int64)
     regret = np.zeros(r_count)
+    keep = min(keep, s_count)
+    top = np.zeros((r_count, keep), dtype=np.int64)
     sites = np.arange(s_count, dtype=np.int64)[None, :]
     for a in range(0, r_count, _CHUNK):
         r = np.arange(a, min(a + _CHUNK, r_count), dtype=np.int64)[:, None]
@@ -50,23 +52,59 @@ def priced_rows(t: Tables, rows: Rows, prices: NDArray[np.float64]
         site[r[:, 0]] = np.where(on, k, -1)
         day[r[:, 0]] = np.where(on, wd.ravel()[flat[np.arange(len(k)), k]], 0)
         regret[r[:, 0]] = np.where(on, np.minimum(second, loss) - best, 0.0)
-    return site, day, np.nan_to_num(regret, posinf=t.unassigned_cost)
+        top[r[:, 0]] = np.argpartition(val, keep - 1, axis=1)[:, :keep] if keep < s_count else sites
+    return site, day, np.nan_to_num(regret, posinf=t.unassigned_cost), top
+
+
+def _construct(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDArray[np.int64],
+               choice: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]], order: list[int]
+               ) -> tuple[Plan, Ledger]:
+    """Rows in ``order``: the priced choice when it fits (one slack gather), else the cheapest
+    option with room ranked by priced cost (unassigned when none costs less than the penalty)."""
+    site, day, top = choice
+    r_count = len(site)
+    plan = Plan(np.full(r_count, -1, dtype=np.int64), np.zeros(r_count, dtype=np.int64),
+                np.zeros_like(t.cap), cumulative_capacity(t))
+    ledger = Ledger(t, rows)
+    for r in order:
+        s, d = int(site[r]), int(day[r])
+        if s >= 0 and (plan.slack[s, :, d] >= rows.minutes[r] - 1e-7).all() and ledger.take(r, s):
+            plan.site[r], plan.deadline[r] = s, d
+            plan.book(s, d, rows.minutes[r], 1.0)
+            continue
+        limit = t.unassigned_cost * rows.count[r]
+        got = best_option(t, rows, plan, ledger, r, lv, limit, prices, top[r])
+        if got is None:
+            got = best_option(t, rows, plan, ledger, r, lv, limit, prices)
+        if got is not None:
+            plan.site[r], plan.deadline[r] = got[0], got[1]
+            plan.book(got[0], got[1], rows.minutes[r], 1.0)
+    return plan, ledger
+
+
+def plan_cost(t: Tables, rows: Rows, plan: Plan) -> float:
+    """Money of a plan as planned (cost, planned lateness, unassigned penalty)."""
+    on = plan.site >= 0
+    idx = np.nonzero(on)[0]
+    late = np.maximum(0, plan.deadline[idx] - rows.base(t, idx, plan.site[idx]))
+    return float(rows.cost[idx, plan.site[idx]].sum() + t.late_cost * (rows.count[idx] * late).sum()
+                 + t.unassigned_cost * rows.count[~on].sum())
 
 
 def plan_from_prices(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDArray[np.int64],
                      stop: Callable[[], bool]) -> Plan:
-    """A capacity- and material-feasible plan starting from the priced choice at ``prices``."""
-    site, day, regret = priced_rows(t, rows, prices)
-    plan = Plan(site, day, _usage(t, rows, site, day), cumulative_capacity(t))
-    dropped = _shed(t, rows, plan, regret)
-    ledger = Ledger(t, rows)
-    if ledger.stock:
-        for r in np.argsort(-regret, kind="stable").tolist():
-            if plan.site[r] >= 0 and not ledger.take(r, int(plan.site[r])):
-                plan.book(int(plan.site[r]), int(plan.deadline[r]), rows.minutes[r], -1.0)
-                plan.site[r] = -1
-                dropped.append(r)
-    todo = sorted(set(dropped) | set(np.nonzero(plan.site < 0)[0].tolist()), key=lambda r: (rows.due[r], -regret[r]))
-    insert(t, rows, plan, ledger, todo, lv)
-    improve(t, rows, plan, ledger, lv, stop)
-    return plan
+    """The better of two priced constructions (earliest due first; highest regret first),
+    then single-row moves until ``stop``."""
+    site, day, regret, top = priced_rows(t, rows, prices)
+    orders = (np.lexsort((-regret, rows.due)).tolist(), np.argsort(-regret, kind="stable").tolist())
+    best: tuple[float, Plan, Ledger] | None = None
+    for order in orders:
+        plan, ledger = _construct(t, rows, prices, lv, (site, day, top), order)
+        money = plan_cost(t, rows, plan)
+        if best is None or money < best[0]:
+            best = (money, plan, ledger)
+        if stop() or len(order) > 20_000:
+            break
+    assert best is not None
+    improve(t, rows, best[1], best[2], lv, stop)
+    return best[1]

@@ -134,9 +134,13 @@ def _shed(t: Tables, rows: Rows, plan: Plan, regret: NDArray[np.float64]) -> lis
 
 
 def best_option(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, r: int, lv: NDArray[np.int64],
-                limit: float) -> tuple[int, int, float] | None:
-    """Cheapest (site, deadline, cost) with room for row r costing less than ``limit``."""
-    ok_s = np.nonzero(rows.cost[r] < limit)[0]
+                limit: float, prices: NDArray[np.float64] | None = None,
+                among: NDArray[np.int64] | None = None) -> tuple[int, int, float] | None:
+    """Cheapest (site, deadline, cost) with room for row r costing less than ``limit``.
+
+    With ``prices`` (S, P, H) the options are ranked by cost plus priced minutes.
+    """
+    ok_s = np.nonzero(rows.cost[r] < limit)[0] if among is None else among[rows.cost[r, among] < limit]
     if len(ok_s) == 0:
         return None
     d = rows.base(t, r, ok_s)[:, None] + lv[None, :]
@@ -149,7 +153,8 @@ def best_option(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, r: int, lv: N
     need = rows.minutes[r]
     fits = (plan.slack[s_opt, :, d_opt] >= need[None, :] - _EPS).all(axis=1)
     c_opt = cost[si, li][fits]
-    for j in np.argsort(c_opt, kind="stable").tolist():
+    rank = c_opt if prices is None else c_opt + prices[s_opt[fits], :, d_opt[fits]] @ need
+    for j in np.argsort(rank, kind="stable").tolist():
         s, dd = int(s_opt[fits][j]), int(d_opt[fits][j])
         if ledger.take(r, s):
             return s, dd, float(c_opt[j])

@@ -209,7 +209,7 @@ class RoutingParams:
     lp_solver: Literal["GLOP", "HIGHS", "PDLP"] = "GLOP"
     large_method: Literal["lagrange", "class-lp"] = "lagrange"
     #: Share of the time limit the large path's dual ascent may use (the rest repairs and improves).
-    ascent_share: float = 0.4
+    ascent_share: float = 0.35
 
     def __post_init__(self) -> None:
         _check(self.policy in ("optimal", "greedy", "rules"), "policy is optimal, greedy or rules", "policy")
