@@ -15,12 +15,19 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from microfactory.adapters.db import make_engine, migrate, normalise_url
 from microfactory.bootstrap import Container, Settings, bootstrap
 from microfactory.services.clock import FixedClock
+
+# Shared machines are noisy: no per-example deadline; derandomised so CI runs are repeatable
+# (set HYPOTHESIS_PROFILE=explore for fresh random examples while developing).
+settings.register_profile("ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "berlin"
