@@ -74,7 +74,7 @@ def p_chart(points: Sequence[dict[str, Any]], label: str, width: int = 720, heig
         return left + (right - left) * (i + 0.5) / n
 
     def y(v: float) -> float:
-        return y0 - (y0 - y1) * v / top
+        return float(y0 - (y0 - y1) * v / top)
 
     ucl = " ".join(f"{x(i):.1f},{y(p['ucl']):.1f}" for i, p in enumerate(points))
     lcl = " ".join(f"{x(i):.1f},{y(p['lcl']):.1f}" for i, p in enumerate(points))
@@ -82,9 +82,9 @@ def p_chart(points: Sequence[dict[str, Any]], label: str, width: int = 720, heig
     centre = y(points[0]["center"])
     parts = [f'<line x1="{left}" y1="{y0}" x2="{right}" y2="{y0}" stroke="#a0aec0"/>',
              f'<text x="4" y="{y1 + 8}" font-size="10">{top:.1%}</text><text x="4" y="{y0}" font-size="10">0%</text>',
-             f'<line x1="{left}" y1="{centre:.1f}" x2="{right}" y2="{centre:.1f}" stroke="#2f855a" '
-             f'stroke-dasharray="6 3"/><text x="{right}" y="{centre - 3:.1f}" text-anchor="end" font-size="10" '
-             f'fill="#2f855a">centre {points[0]["center"]:.2%}</text>',
+             (f'<line x1="{left}" y1="{centre:.1f}" x2="{right}" y2="{centre:.1f}" stroke="#2f855a" '
+              f'stroke-dasharray="6 3"/><text x="{right}" y="{centre - 3:.1f}" text-anchor="end" font-size="10" '
+              f'fill="#2f855a">centre {points[0]["center"]:.2%}</text>'),
              f'<polyline points="{ucl}" fill="none" stroke="#c53030" stroke-dasharray="3 3"/>',
              f'<polyline points="{lcl}" fill="none" stroke="#c53030" stroke-dasharray="3 3"/>',
              f'<polyline points="{line}" fill="none" stroke="#2b6cb0"/>']

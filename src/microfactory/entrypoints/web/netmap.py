@@ -63,8 +63,8 @@ def _legend(x: float, y: float) -> str:
             ("circle", "#c53030", "site down"), ("line", FLOW_COLOURS["ship"], "shipped to customer"),
             ("line", FLOW_COLOURS["same_day"], "same day"), ("line", FLOW_COLOURS["pickup"], "pickup at store"),
             ("line", FLOW_COLOURS["transfer"], "material transfer"), ("bold", "#1a202c", "finishing today")]
-    out = [f'<g class="legend" font-size="11"><rect x="{x - 6}" y="{y - 14}" width="160" height="{len(rows) * 16 + 10}"'
-           f' fill="white" fill-opacity="0.9" stroke="#cbd5e0"/>']
+    out = [(f'<g class="legend" font-size="11"><rect x="{x - 6}" y="{y - 14}" width="160" '
+            f'height="{len(rows) * 16 + 10}" fill="white" fill-opacity="0.9" stroke="#cbd5e0"/>')]
     for i, (shape, colour, text) in enumerate(rows):
         yy = y + i * 16
         if shape == "circle":
@@ -108,4 +108,4 @@ def network_svg(places: Sequence[Place], flows: Sequence[Flow], width: int = 900
             f'aria-label="network map" class="map">{"".join(parts)}</svg>')
 
 
-__all__ = ["FLOW_COLOURS", "Flow", "KIND_COLOURS", "Place", "Projection", "network_svg"]
+__all__ = ["FLOW_COLOURS", "KIND_COLOURS", "Flow", "Place", "Projection", "network_svg"]

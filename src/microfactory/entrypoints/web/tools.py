@@ -145,7 +145,7 @@ def quality(request: Request, user: UserDep, site: str | None = Query(None, max_
         series = sorted((s, f) for s, f in uow.quality.series() if user.site in (None, s))
         if (site is None or family is None) and series:
             site, family = series[0]
-        chart = qs.chart(uow, site, family) if (site, family) in series else None
+        chart = qs.chart(uow, site, family) if site and family and (site, family) in series else None
         alerts = qs.alerts(uow, site=user.site)
         scores = [sc for sc in qs.scores(uow) if user.site in (None, sc.site)]
     svg = charts.p_chart(chart["points"], f"p-chart {site}/{family}") if chart else charts.empty("p-chart", 720, 200)

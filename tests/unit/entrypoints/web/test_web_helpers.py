@@ -5,12 +5,22 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from microfactory.domain.access import Principal, Role
-from microfactory.entrypoints.web import Flow, JobRegistry, Place, Projection, SessionCodec, bar_chart, network_svg, p_chart
-from microfactory.errors import InvalidInput
+from microfactory.entrypoints.web import (
+    Flow,
+    JobRegistry,
+    Place,
+    Projection,
+    SessionCodec,
+    bar_chart,
+    network_svg,
+    p_chart,
+)
+from microfactory.errors import InvalidInput, NotFound
 
 NOW = datetime(2026, 12, 1, 9, 0)
 CODEC = SessionCodec(b"k" * 32)
@@ -52,12 +62,8 @@ def test_job_registry_reports_progress_and_result() -> None:
         time.sleep(0.01)
     view = reg.get(job.id, "admin:a").view()
     assert view["status"] == "done" and view["progress"] == 1.0 and view["result"] == {"assigned": 3}
-    try:
+    with pytest.raises(NotFound):
         reg.get(job.id, "brand:b")
-    except Exception as exc:
-        assert type(exc).__name__ == "NotFound"
-    else:
-        raise AssertionError("another owner saw the job")
 
 
 def test_job_failure_is_reported() -> None:
