@@ -36,7 +36,7 @@ def test_cost_table_matches_cost_model() -> None:
 
 
 def _brute(pb: RoutingProblem, late_max: int) -> float:
-    t = build_tables(pb, RoutingParams(max_late_days=late_max), per_batch=True)
+    t = build_tables(pb, RoutingParams(max_late_days=late_max))
     ccum = cumulative_capacity(t)
     n, s_count = t.cost.shape
     options = [[None] + [(s, d) for s in range(s_count) for d in range(late_max + 1) if np.isfinite(t.cost[i, s])]
@@ -61,13 +61,13 @@ def _brute(pb: RoutingProblem, late_max: int) -> float:
         for s, site in enumerate(pb.sites):
             units = sum(t.qty[i] for i, o in enumerate(combo) if o is not None and o[0] == s)
             if units:
-                money += site.setup_cost + site.min_batch_shortfall_cost * max(0, site.min_batch - units)
+                money += site.min_batch_shortfall_cost * max(0, site.min_batch - units)
         best = min(best, money)
     return best
 
 
 def test_optimal_equals_brute_force_on_tiny_instance() -> None:
-    """With setup per batch, a minimum batch and tight capacity, the MIP finds the brute-force optimum."""
+    """With setup spread over the minimum batch, a batch shortfall and tight capacity, the MIP finds the brute-force optimum."""
     sites = (_site("A", 0.0, 120.0, setup_cost=20.0, min_batch=3, min_batch_shortfall_cost=4.0),
              _site("B", 0.3, 90.0, setup_cost=5.0))
     lines = (_line("l1", 0.01, due=2), _line("l2", 0.02, qty=2, due=2), _line("l3", 0.25, due=3))
