@@ -27,3 +27,23 @@ def calendar_date(start: date, day: int) -> date:
 def weekday(start: date, day: int) -> int:
     """Weekday (0 = Monday) of simulated ``day``."""
     return calendar_date(start, day).weekday()
+
+
+class StepClock:
+    """A clock for solvers that ticks ``step_s`` seconds per reading, whatever the wall clock says.
+
+    Engines that stop "when the time limit is up" (the routing engine's dual ascent and
+    improvement moves) then do a fixed amount of work: the same run on any machine, under any
+    load, in any process gives the same plan. The time limit becomes a work budget of
+    ``time_limit_s / step_s`` readings.
+    """
+
+    def __init__(self, step_s: float) -> None:
+        if not step_s > 0:
+            raise ValueError("step_s must be > 0")
+        self.step_s = step_s
+        self.readings = 0
+
+    def __call__(self) -> float:
+        self.readings += 1
+        return self.readings * self.step_s

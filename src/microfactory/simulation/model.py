@@ -34,7 +34,7 @@ from microfactory.engines.cost_model import CostParams
 from microfactory.engines.routing import RoutingLine, RoutingParams, RoutingProblem, RoutingSite
 from microfactory.engines.routing import route_batch, route_greedy
 from microfactory.simulation.arrivals import SimOrder, orders_of_day
-from microfactory.simulation.clock import MINUTES_PER_DAY, PLANNING_MINUTE, day_of, day_start
+from microfactory.simulation.clock import MINUTES_PER_DAY, PLANNING_MINUTE, StepClock, day_of, day_start
 from microfactory.simulation.events import EventQueue, TraceRow
 from microfactory.simulation.flow import FlowState, Ledger, LineState, OrderState
 from microfactory.simulation.outages import machine_downtime, site_outages
@@ -165,13 +165,17 @@ class Simulator:
         lines = tuple(self._routing_line(self.flow.lines[i], day) for i in self.pool)
         problem = RoutingProblem(tuple(self._routing_site(s, day) for s in range(len(self.sites))), lines,
                                  start_day=day, cost=self.flow.cost)
-        params = RoutingParams(policy=self.spec.planning.routing_policy,  # type: ignore[arg-type]
-                               time_limit_s=self.spec.planning.routing_time_limit_s, seed=self.spec.seed)
+        plan = self.spec.planning
+        params = RoutingParams(policy=plan.routing_policy,  # type: ignore[arg-type]
+                               time_limit_s=plan.routing_time_limit_s, seed=self.spec.seed,
+                               exact_max_lines=plan.routing_exact_max_lines)
+        clock = StepClock(plan.routing_time_limit_s / plan.routing_steps) if plan.routing_steps else None
         t0 = time.perf_counter()
-        result = (route_batch if params.policy == "optimal" else route_greedy)(problem, params)
-        self.timing["routing_s"] += time.perf_counter() - t0
+        result = (route_batch if params.policy == "optimal" else route_greedy)(problem, params, clock)
+        wall = time.perf_counter() - t0
+        self.timing["routing_s"] += wall
         self.calls.append(SolverCall(day, "routing", "*", result.method, result.status, result.objective,
-                                     result.bound, result.runtime_s, result.seed))
+                                     result.bound, wall, result.seed))
         self._take_capacity(result.state.free, result.state.processes, day)
         for a in result.assignments:
             ln = self.flow.lines[a.line_id]

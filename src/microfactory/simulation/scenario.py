@@ -13,7 +13,7 @@ A scenario file (``examples/simulations/*.yaml``) is a mapping::
     quality: {defect_rate: 0.02, aql: 2.5, rework_days: 1, site_defect_rates: {mf-x: 0.05}}
     returns: {rates: {fit: 0.05, changed_mind: 0.03}, defect_escape_return: 0.6}
     policy: {mode: made_to_order, cushion_units: 0, preorder_days: 0, use_secondary: true}
-    planning: {mode: dispatch, rule: edd, time_limit_s: 0.2, routing_time_limit_s: 1}
+    planning: {mode: dispatch, rule: edd, time_limit_s: 0.2, routing_time_limit_s: 1, routing_steps: 1000}
     network_transform: {centralise: {lat: 51.1, lon: 17.0, delivery_days: 3, delivery_mode: truck}}
 
 Every section is optional except ``network``. :func:`with_overrides` applies dotted-key
@@ -164,7 +164,14 @@ class PolicyParams:
 
 @dataclass(frozen=True, slots=True)
 class PlanningParams:
-    """Daily planning mode: ``dispatch`` (a rule, milliseconds) or ``cpsat`` (a short CP-SAT run)."""
+    """Daily planning mode: ``dispatch`` (a rule, milliseconds) or ``cpsat`` (a short CP-SAT run).
+
+    Routing runs on a step clock (:class:`~microfactory.simulation.clock.StepClock`) so a run is
+    reproducible from its seed: ``routing_time_limit_s`` is spread over ``routing_steps`` clock
+    readings (the dual ascent reads it once an iteration, the improvement once a move);
+    ``routing_steps = 0`` uses the wall clock instead (faster on a busy machine, not reproducible).
+    Pools up to ``routing_exact_max_lines`` lines are routed by the exact MIP.
+    """
 
     mode: str = "dispatch"
     rule: str = "edd"
@@ -173,6 +180,8 @@ class PlanningParams:
     routing_time_limit_s: float = 1.0
     window_days: int = 21
     max_batch: int = 20
+    routing_steps: int = 1000
+    routing_exact_max_lines: int = 400
 
     def __post_init__(self) -> None:
         if self.mode not in ("dispatch", "cpsat"):
@@ -183,6 +192,9 @@ class PlanningParams:
             raise InvalidInput("planning.routing_policy must be optimal or greedy", field="planning.routing_policy")
         if self.time_limit_s <= 0 or self.routing_time_limit_s <= 0 or self.window_days < 7:
             raise InvalidInput("time limits must be > 0 and window_days >= 7", field="planning")
+        if self.routing_steps < 0 or self.routing_exact_max_lines < 0 or self.max_batch < 1:
+            raise InvalidInput("routing_steps and routing_exact_max_lines must be >= 0, max_batch >= 1",
+                               field="planning")
 
 
 @dataclass(frozen=True, slots=True)
