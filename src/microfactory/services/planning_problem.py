@@ -207,9 +207,12 @@ def build_site_problem(site: Site, lines: Sequence[PlanLine], batches: Sequence[
     calendar_span = horizon + params.spill_days * 1440
     sites = sites or (site,)
     new = [engine_line(pl, site, sites, origin, now, params) for pl in lines]
+    # An operation never crosses a closed period, so a batch's longest operation (plus its setup)
+    # must fit in one shift: batches are capped at 85% of the shift in minutes of any one operation.
     rules = BatchRules(min_batch=site.min_batch, max_batch=max([params.max_batch, site.min_batch]
                                                                 + [ln.qty for ln in new]),
-                       due_window=params.due_window_min)
+                       due_window=params.due_window_min,
+                       max_batch_minutes=max(1, int(site.calendar.shift_minutes * 0.85)))
     formation = form_batches(new, rules) if new else BatchFormation((), ())
     stored = [batch_of(b.id, b.setup_key, [engine_line(pl, site, sites, origin, now, params, f"{pl.line.id}@{b.id}")
                                             for pl in b.lines]) for b in batches]

@@ -115,3 +115,14 @@ def test_params_are_validated() -> None:
         PlanningParams(horizon_days=0)
     with pytest.raises(Exception, match="weights"):
         PlanningParams(weights={"ship": -1.0})
+
+
+def test_every_formed_batch_operation_fits_in_a_shift(berlin: Scenario) -> None:
+    """Batches are capped so no operation of a formed batch is longer than 85% of a shift."""
+    site = berlin.network.site("mf-wedding")
+    lines = [_line(berlin, o.id, ln.id) for o in berlin.orders for ln in o.lines
+             if o.brand == "kiez" and ln.product_id == "kiez-jean" and dict(ln.options).get("monogram") != "initials"]
+    sp = build_site_problem(site, lines, [], NOW, PlanningParams(max_batch=50), sites=production_sites(berlin.network))
+    shift = site.calendar.shift_minutes
+    longest = max(op.minutes_per_unit * b.qty for b in sp.problem.batches for op in b.ops)
+    assert len(sp.problem.batches) > 1 and longest <= 0.85 * shift
