@@ -77,7 +77,40 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(module.router)
     for router in _capability_routers():
         app.include_router(router)
+    _document_generic_errors(app)
     return app
+
+
+def _document_generic_errors(app: FastAPI) -> None:
+    """Add to the OpenAPI spec the statuses every route can return whatever its own code does.
+
+    401 wherever an Authorization header is read (a bad or revoked token), 400 wherever a body is
+    parsed (bytes that are not JSON), and 413 everywhere (the body-size middleware).
+    """
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = base()
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+        for item in spec.get("paths", {}).values():
+            for op in item.values():
+                responses = op.setdefault("responses", {})
+                extra = {"413": "Body too large"}
+                if any(p.get("in") == "header" and p.get("name", "").lower() == "authorization"
+                       for p in op.get("parameters", [])):
+                    extra["401"] = "Not authenticated"
+                if "requestBody" in op:
+                    extra["400"] = "Body cannot be parsed"
+                for status, text in extra.items():
+                    responses.setdefault(status, {"description": text, **ref})
+        if "ErrorBody" not in spec.get("components", {}).get("schemas", {}):
+            spec.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = errors.ErrorBody.model_json_schema()
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _capability_routers() -> list[Any]:
