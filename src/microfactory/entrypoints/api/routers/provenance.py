@@ -45,7 +45,8 @@ def render(view: dict[str, Any] | None, gtin: str, lot: str) -> str:
 
 
 @router.get("/01/{gtin}/10/{lot}", response_class=HTMLResponse,
-            responses={**error_responses(404), 200: {"content": {"text/html": {}, "application/json": {}}}})
+            responses={404: {**error_responses(404)[404], "content": {"text/html": {}}},
+                       200: {"content": {"text/html": {}, "application/json": {}}}})
 def provenance_page(gtin: str, lot: str, request: Request, c: ContainerDep, uow: UowDep) -> Response:
     """Where, when and by whom this lot was made, its materials, inspections and transport emissions."""
     try:
