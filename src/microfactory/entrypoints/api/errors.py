@@ -37,6 +37,15 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out or "body"
 
 
+def _json_error(err: Any) -> Any:
+    """A body that is not JSON is reported on ``body`` (FastAPI puts the character offset in ``loc``)."""
+    if isinstance(err, dict) and err.get("type") == "json_invalid":
+        pos = next((p for p in err.get("loc", ()) if isinstance(p, int)), None)
+        where = f" at character {pos}" if pos is not None else ""
+        return {**err, "loc": ("body",), "msg": f"body is not valid JSON{where}"}
+    return err
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(MicrofactoryError)
     async def _domain(_req: Request, exc: MicrofactoryError) -> JSONResponse:
@@ -44,7 +53,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
-        errs = exc.errors()
+        errs = [_json_error(e) for e in exc.errors()]
         first = errs[0] if errs else {"loc": ("body",), "msg": "invalid request"}
         body = {"code": ErrorCode.INVALID_INPUT.value, "message": str(first.get("msg", "invalid")),
                 "field": _field(tuple(first.get("loc", ()))),
@@ -54,9 +63,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden",
-                413: "payload_too_large"}.get(exc.status_code, "http_error")
-        return JSONResponse({"code": code, "message": str(exc.detail), "field": None}, status_code=exc.status_code)
+        code = {400: "invalid_input", 404: "not_found", 405: "method_not_allowed", 401: "unauthenticated",
+                403: "forbidden", 413: "payload_too_large"}.get(exc.status_code, "http_error")
+        field = {400: "body", 413: "body", 401: "authorization", 404: "path", 405: "method"}.get(exc.status_code)
+        return JSONResponse({"code": code, "message": str(exc.detail), "field": field}, status_code=exc.status_code)
 
     @app.exception_handler(Exception)
     async def _internal(_req: Request, exc: Exception) -> JSONResponse:  # the only catch-all: report, never hide
