@@ -39,8 +39,9 @@ def state_after(problem: RoutingProblem, result: RoutingResult) -> RoutingState:
     return RoutingState(problem.sites, problem.cost, result.state)
 
 
-def _fit(t: Tables, free: np.ndarray, proc_map: list[int], i: int, s: int, max_late: int
+def _fit(t: Tables, free: np.ndarray, proc_map: list[int], i: int, s: int, max_late: int, row: int | None = None
          ) -> tuple[int, int, np.ndarray] | None:
+    """Days late, finish day and minutes taken of line i at site s (``free`` row ``row``, default s)."""
     minutes = np.zeros(free.shape[1])
     for k, p in enumerate(proc_map):
         if t.minutes[i, k] > 0:
@@ -49,7 +50,7 @@ def _fit(t: Tables, free: np.ndarray, proc_map: list[int], i: int, s: int, max_l
             minutes[p] = t.minutes[i, k]
     base, first = int(t.deadline(i, s)), int(t.first(i, s))
     for late in [x for x in STEPS_ONLINE if x <= max_late]:
-        got = reserve(free, s, minutes, first, base + late)
+        got = reserve(free, s if row is None else row, minutes, first, base + late)
         if got is not None:
             return late, got[0], got[1]
     return None
@@ -74,25 +75,20 @@ def place_order(state: RoutingState, lines: tuple[RoutingLine, ...], params: Rou
         for s in order.tolist():
             if not np.isfinite((total if total is not None else t.cost[group[0]])[s]):
                 break
-            trial, got = free.copy(), []
+            trial, got = free[s:s + 1].copy(), []
             for i in group:
-                fit = _fit(t, trial, proc_map, i, s, params.max_late_days)
+                fit = _fit(t, trial, proc_map, i, s, params.max_late_days, 0)
                 if fit is None:
                     break
-                trial -= _spread(trial.shape, s, fit[2])
+                trial[0] -= fit[2]
                 got.append(Assignment(lines[i].id, state.sites[s].id, fit[1] + cap.start_day, fit[0],
                                       float(t.cost[i, s] + t.late_cost * fit[0])))
             if len(got) == len(group):
-                free, placed = trial, True
+                free[s] = trial[0]
+                placed = True
                 done.extend(got)
                 break
         if not placed:
             missed.extend(Unassigned(lines[i].id, static_reason(t, i)) for i in group)
     new_cap = CapacityState(cap.site_ids, cap.processes, np.maximum(free, 0.0), cap.start_day)
     return RoutingState(state.sites, state.cost, new_cap), tuple(done), tuple(missed)
-
-
-def _spread(shape: tuple[int, ...], s: int, take: np.ndarray) -> np.ndarray:
-    out = np.zeros(shape)
-    out[s] = take
-    return out
