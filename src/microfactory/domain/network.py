@@ -174,19 +174,32 @@ class Site:
         """Capacity in minutes of ``process`` on ``day``: machine time, capped by skilled staff time.
 
         Automated resources need no worker while they run; staffed ones are limited by the
-        minutes of workers who have the skill (a worker's time is counted once per process,
-        so a multi-skilled worker lifts the cap of each of their processes: an optimistic
-        aggregate, made exact by the scheduler).
+        minutes of the workers who have the skill. A multi-skilled worker's day is split evenly
+        over the staffed processes they can do at this site, so the same person is never counted
+        twice (a conservative aggregate; the scheduler assigns people exactly).
         """
         open_min = self.calendar.minutes_on(day)
         if open_min == 0:
             return 0.0
         staffed = sum(r.units for r in self.resources if r.process == process and not r.automated)
         automated = sum(r.units for r in self.resources if r.process == process and r.automated)
-        staff = sum((w.calendar or self.calendar).minutes_on(day) for w in self.workers if process in w.skills)
         machine_staffed = staffed * open_min
-        capped = min(machine_staffed, staff) if self.workers else machine_staffed
-        return float(capped + automated * open_min) * self.uptime
+        if self.workers and staffed:
+            staffed_here = self.staffed_processes
+            staff = 0.0
+            for w in self.workers:
+                share = w.skills & staffed_here
+                if process in share:
+                    staff += (w.calendar or self.calendar).minutes_on(day) / len(share)
+            capped = min(float(machine_staffed), staff)
+        else:
+            capped = float(machine_staffed)
+        return (capped + automated * open_min) * self.uptime
+
+    @property
+    def staffed_processes(self) -> frozenset[str]:
+        """Processes with at least one resource that needs a worker while it runs."""
+        return frozenset(r.process for r in self.resources if not r.automated)
 
     def rate_per_minute(self, process: str) -> float:
         """Cost per minute of ``process``: mean machine rate plus mean skilled labour rate."""

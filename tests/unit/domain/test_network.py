@@ -90,18 +90,18 @@ def test_calendar_shape_is_validated() -> None:
 
 
 def test_staffed_capacity_is_capped_by_skilled_staff() -> None:
-    """Tuesday sewing: 3 machines × 480 = 1,440 but only w1 and w2 work (960), so 960 minutes."""
-    assert workshop().process_minutes("sewing", TUE) == 960
+    """Tuesday sewing: 3 machines × 480 = 1,440, but staff is w1 (480) plus half of w2 (who also cuts): 720."""
+    assert workshop().process_minutes("sewing", TUE) == 720
 
 
 def test_worker_calendar_counts_on_their_days() -> None:
-    """Monday sewing: w3 adds 240 minutes (08:00–12:00), 1,200 staff minutes under 1,440 machine minutes."""
-    assert workshop().process_minutes("sewing", MON) == 1200
+    """Monday sewing: w3 adds 240 minutes (08:00–12:00): 480 + 240 + 240 = 960 staff minutes under 1,440."""
+    assert workshop().process_minutes("sewing", MON) == 960
 
 
 def test_automated_resources_need_no_worker() -> None:
-    """Cutting: the staffed cutter gives 480 (w2 is skilled), the automated one another 480."""
-    assert workshop().process_minutes("cutting", TUE) == 960
+    """Cutting: the staffed cutter gets half of w2's day (240), the automated one runs 480 without anyone."""
+    assert workshop().process_minutes("cutting", TUE) == 720
     assert workshop().process_minutes("printing", TUE) == 960
     assert workshop(workers=(Worker("w9", frozenset({"packing"})),)).process_minutes("printing", TUE) == 960
 
@@ -119,8 +119,8 @@ def test_site_without_workers_counts_machine_time() -> None:
 
 
 def test_uptime_scales_capacity() -> None:
-    """At 90 % uptime, Tuesday sewing is 0.9 × 960 = 864 minutes."""
-    assert workshop(uptime=0.9).process_minutes("sewing", TUE) == pytest.approx(864)
+    """At 90 % uptime, Tuesday sewing is 0.9 × 720 = 648 minutes."""
+    assert workshop(uptime=0.9).process_minutes("sewing", TUE) == pytest.approx(648)
 
 
 def test_closed_day_and_unknown_process_have_no_capacity() -> None:

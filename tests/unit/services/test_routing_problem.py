@@ -28,10 +28,13 @@ def _open(sc: Scenario, order_id: str) -> list[OpenLine]:
 
 
 def test_capacity_minutes_of_one_site_process_day(berlin: Scenario) -> None:
-    """Kreuzberg sewing on Tue 1 Dec: 4 staffed machines x 540 min, capped by 4 sewers x 540, x uptime 0.97."""
+    """Kreuzberg sewing on Tue 1 Dec: 4 machines x 540 min, capped by the sewers' shares x uptime 0.97.
+
+    Aylin sews only (540; her other skills run on automated machines), Jonas splits over sewing and
+    finishing (270), Mira over sewing, finishing and packing (180), Tomasz over sewing and packing (270)."""
     built = build_problem(berlin.network, berlin.catalog, _open(berlin, "BER-000008"), START)
     kb = next(s for s in built.problem.sites if s.id == "mf-kreuzberg")
-    assert kb.capacity["sewing"][0] == pytest.approx(4 * 540 * 0.97)
+    assert kb.capacity["sewing"][0] == pytest.approx((540 + 270 + 180 + 270) * 0.97)
     assert kb.capacity["cutting"][0] == pytest.approx(540 * 0.97)  # one automated cutter needs no staff
     assert kb.capacity["sewing"][4] == 0.0  # Saturday 5 Dec: closed
 
@@ -41,7 +44,7 @@ def test_reserved_minutes_are_taken_off_capacity(berlin: Scenario) -> None:
     built = build_problem(berlin.network, berlin.catalog, _open(berlin, "BER-000008"), START,
                           reserved={("mf-kreuzberg", "sewing", START): 1000.0})
     kb = next(s for s in built.problem.sites if s.id == "mf-kreuzberg")
-    assert kb.capacity["sewing"][0] == pytest.approx(4 * 540 * 0.97 - 1000.0)
+    assert kb.capacity["sewing"][0] == pytest.approx(1260 * 0.97 - 1000.0)
 
 
 def test_line_minutes_materials_and_dates(berlin: Scenario) -> None:
