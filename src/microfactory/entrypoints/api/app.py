@@ -50,20 +50,49 @@ def _lifespan(container: Container) -> Any:
     return lifespan
 
 
+class BodyLimit:
+    """Refuse bodies over ``limit`` bytes with 413: by Content-Length up front, and while reading a
+    body that declares none (chunked), so no endpoint ever holds more than the limit."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                from starlette.exceptions import HTTPException
+
+                raise HTTPException(413, f"body larger than {self.limit} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
+        response = JSONResponse({"code": "payload_too_large", "message": f"body larger than {self.limit} bytes",
+                                 "field": "body"}, status_code=413)
+        await response(scope, receive, send)
+
+
 def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="microfactory", version=__version__, lifespan=_lifespan(container),
                   description="The digital core of a network of microfactories. Errors are JSON {code, message, field}.")
     app.state.container = container
     errors.install(app)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        limit = container.settings.max_body_bytes
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return JSONResponse({"code": "payload_too_large", "message": f"body larger than {limit} bytes",
-                                 "field": "body"}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=container.settings.max_body_bytes)
 
     @app.get("/v1/health", response_model=Health, tags=["health"])
     def health() -> dict[str, Any]:
