@@ -46,7 +46,7 @@ def get_principal(c: Annotated[Container, Depends(get_container)],
 def decode_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
-    if not cursor.isdigit() or len(cursor) > 18:
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:  # "²".isdigit() but int("²") fails
         raise InvalidInput("cursor is not one this API returned", field="cursor")
     return int(cursor)
 
