@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from microfactory.entrypoints.api.deps import ContainerDep, UowDep
 from microfactory.entrypoints.api.errors import error_responses
@@ -26,6 +26,8 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, ma
 class RunCreate(BaseModel):
     """A batch routing run over the validated lines (optionally of one brand)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     policy: Literal["optimal", "greedy", "rules"] = "optimal"
     brand: str | None = Field(None, max_length=64)
     time_limit_s: float = Field(30.0, gt=0, le=600)
@@ -33,6 +35,8 @@ class RunCreate(BaseModel):
 
 class SiteStatusChange(BaseModel):
     """Take a site down (its unstarted lines are re-routed) or bring it back up."""
+
+    model_config = ConfigDict(extra="forbid")
 
     status: Literal["up", "down"]
     reason: str = Field("", max_length=500)
