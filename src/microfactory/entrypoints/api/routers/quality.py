@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from microfactory.entrypoints.api.deps import ContainerDep, LimitQ, UowDep
 from microfactory.entrypoints.api.errors import error_responses
@@ -19,6 +19,8 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, ma
 class DefectIn(BaseModel):
     """One nonconformity: its class, type, how many, and (optionally) which sampled unit."""
 
+    model_config = ConfigDict(extra="forbid")
+
     defect_class: str = Field(alias="class", pattern="^(critical|major|minor)$")
     type: str = Field(min_length=1, max_length=64)
     count: int = Field(1, ge=1, le=1000)
@@ -28,6 +30,8 @@ class DefectIn(BaseModel):
 class InspectionIn(BaseModel):
     """What the inspector records; ``action`` decides what a rejection leads to."""
 
+    model_config = ConfigDict(extra="forbid")
+
     inspector: str = Field(min_length=1, max_length=128)
     defects: list[DefectIn] = Field(default_factory=list, max_length=2000)
     sample_size: int | None = Field(None, ge=1)
@@ -36,6 +40,8 @@ class InspectionIn(BaseModel):
 
 
 class DispositionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     action: str = Field(pattern="^(recommended|rework|remake)$")
 
 
