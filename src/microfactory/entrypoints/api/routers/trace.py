@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from microfactory.entrypoints.api.deps import ContainerDep, UowDep
 from microfactory.entrypoints.api.errors import error_responses
@@ -22,6 +22,8 @@ LABELS = {"label.svg": ("sewn_in", "svg"), "label.pdf": ("sewn_in", "pdf"),
 
 class ShippingIn(BaseModel):
     """A shipment leaving a site: mode and distance feed the item's footprint (no address is stored)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     mode: str | None = Field(None, max_length=32)
     distance_km: float | None = Field(None, ge=0, le=40_000)
