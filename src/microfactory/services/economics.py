@@ -277,7 +277,13 @@ def _utilisation(network: Network, ops: list[dict[str, Any]], start: date, end: 
 def kpi_report(uow: Any, start: datetime | None = None, end: datetime | None = None, brand: str | None = None,
                site: str | None = None) -> Any:
     """KPIs of the orders created in ``[start, end)`` (by brand and site) from the store."""
-    from microfactory.engines.kpis import KpiFilter, KpiRecords, OrderRecord, ReturnRecord, compute_kpis
+    from microfactory.engines.kpis import (
+        KpiFilter,
+        KpiRecords,
+        OrderRecord,
+        ReturnRecord,
+        compute_kpis,
+    )
 
     if start is not None and end is not None and end <= start:
         raise InvalidInput("'to' must be after 'from'", field="to")

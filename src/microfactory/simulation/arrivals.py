@@ -5,7 +5,8 @@ On day ``d`` the number of orders is Poisson with mean
 a campaign for one brand adds its extra orders to that brand only. Arrival minutes are uniform
 within the day; each order has one line, or 2-3 lines with probability ``multi_line_share``, of
 the same brand; quantities 1 (4 in 6), 2 or 3; customers lie within ``radius_km`` of a random
-anchor (the network's sites); the due day is the arrival day plus one of ``due_days``.
+anchor (the network's sites, or the scenario's ``demand.anchors`` picked in proportion to
+their weights, e.g. demand points from order history); the due day is the arrival day plus one of ``due_days``.
 """
 
 from __future__ import annotations
@@ -70,8 +71,15 @@ def _offset(rng: np.random.Generator, lat: float, radius_km: float) -> tuple[flo
     return r * math.cos(a) / 111.32, r * math.sin(a) / (111.32 * max(0.1, math.cos(math.radians(lat))))
 
 
+def _anchor(rng: np.random.Generator, anchors: list[tuple[float, float]], weights: np.ndarray | None) -> int:
+    if weights is None:
+        return int(rng.integers(len(anchors)))
+    return int(rng.choice(len(anchors), p=weights))
+
+
 def _order(rng: np.random.Generator, oid: str, pool: list[int], products: tuple[SimProduct, ...],
-           minute: int, anchors: list[tuple[float, float]], demand: DemandParams) -> SimOrder:
+           minute: int, anchors: list[tuple[float, float]], demand: DemandParams,
+           weights: np.ndarray | None = None) -> SimOrder:
     first = pool[int(rng.integers(len(pool)))]
     brand = products[first].brand
     same = [i for i in pool if products[i].brand == brand]
@@ -79,15 +87,16 @@ def _order(rng: np.random.Generator, oid: str, pool: list[int], products: tuple[
     picks = [first] + [same[int(rng.integers(len(same)))] for _ in range(count - 1)]
     lines = tuple(SimLine(f"{oid}-{k + 1}", oid, p, int(_QTY[int(rng.integers(len(_QTY)))]))
                   for k, p in enumerate(picks))
-    lat, lon = anchors[int(rng.integers(len(anchors)))]
+    lat, lon = anchors[_anchor(rng, anchors, weights)]
     dlat, dlon = _offset(rng, lat, demand.radius_km)
     due = minute // MINUTES_PER_DAY + int(demand.due_days[int(rng.integers(len(demand.due_days)))])
     return SimOrder(oid, brand, minute, due, round(lat + dlat, 5), round(lon + dlon, 5), lines)
 
 
 def orders_of_day(rng: np.random.Generator, demand: DemandParams, products: tuple[SimProduct, ...],
-                  anchors: list[tuple[float, float]], start: date, day: int) -> list[SimOrder]:
-    """Every order arriving on ``day``, in arrival order."""
+                  anchors: list[tuple[float, float]], start: date, day: int,
+                  weights: np.ndarray | None = None) -> list[SimOrder]:
+    """Every order arriving on ``day``, in arrival order (anchors drawn by ``weights`` when given)."""
     brands = sorted({p.brand for p in products})
     everything = list(range(len(products)))
     drawn: list[tuple[int, list[int]]] = []
@@ -97,5 +106,5 @@ def orders_of_day(rng: np.random.Generator, demand: DemandParams, products: tupl
         minutes = np.sort(rng.integers(0, MINUTES_PER_DAY, size=n)) + day * MINUTES_PER_DAY
         drawn.extend((int(m), pool) for m in minutes)
     drawn.sort(key=lambda mp: mp[0])
-    return [_order(rng, f"D{day:03d}-{k + 1:05d}", pool, products, m, anchors, demand)
+    return [_order(rng, f"D{day:03d}-{k + 1:05d}", pool, products, m, anchors, demand, weights)
             for k, (m, pool) in enumerate(drawn)]

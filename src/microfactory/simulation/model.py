@@ -72,7 +72,9 @@ class Simulator:
         self.queue = EventQueue()
         self.trace: list[TraceRow] = []
         self.calls: list[SolverCall] = []
-        self.anchors = [(s.location.lat, s.location.lon) for s in network.sites]
+        given = spec.demand.anchors
+        self.anchors = [(a[0], a[1]) for a in given] or [(s.location.lat, s.location.lon) for s in network.sites]
+        self.anchor_weights = np.array([a[2] for a in given]) / sum(a[2] for a in given) if given else None
         self.flow = FlowState(self.sites, self.products, spec, cost or CostParams())
         self.pool: list[str] = []
         self.held: list[str] = []
@@ -106,7 +108,8 @@ class Simulator:
 
     # -- demand -------------------------------------------------------------------------------
     def _on_arrivals(self, at: int, ref: str, day: int) -> None:
-        for order in orders_of_day(self.rng_arrivals, self.spec.demand, self.products, self.anchors, self.start, day):
+        for order in orders_of_day(self.rng_arrivals, self.spec.demand, self.products, self.anchors, self.start, day,
+                                   self.anchor_weights):
             if self.spec.policy.mode == "pre_order":
                 order = self.flow.preorder_due(order)
             self.queue.push(order.created_min, "order", order.id, order)
@@ -151,7 +154,9 @@ class Simulator:
         return RoutingSite(site.id, site.lat, site.lon, cap, status="down" if site.id in self.down else "up",
                            operator=site.operator,  # type: ignore[arg-type]
                            brands_allowed=site.brands, lead_time_days=site.lead_time_days,
-                           delivery_days=site.delivery_days, delivery_mode=site.delivery_mode)
+                           delivery_days=site.delivery_days, delivery_mode=site.delivery_mode,
+                           staff_rate_per_hour=site.staff_rate_per_hour,
+                           machine_rate_per_hour=site.machine_rate_per_hour, setup_cost=site.setup_cost)
 
     def _routing_line(self, ln: LineState, day: int) -> RoutingLine:
         p = self.products[ln.product]

@@ -7,7 +7,8 @@ A scenario file (``examples/simulations/*.yaml``) is a mapping::
     days: 28
     seed: 7
     demand: {orders_per_day: 40, weekday_factors: [1,1,1,1.1,1.3,0.8,0.6], due_days: [3,5,7],
-             campaigns: [{start_day: 10, days: 3, factor: 2.5}]}
+             campaigns: [{start_day: 10, days: 3, factor: 2.5}],
+             anchors: [[52.52, 13.40, 3], [52.45, 13.30, 1]]}   # optional: customers' areas, weighted
     outages: {site_mttr_days: 2, machine_failures_per_week: 0.5, machine_repair_minutes: 90,
               forced: [{site: mf-kreuzberg, start_day: 5, days: 4}]}
     quality: {defect_rate: 0.02, aql: 2.5, rework_days: 1, site_defect_rates: {mf-x: 0.05}}
@@ -67,6 +68,8 @@ class DemandParams:
     multi_line_share: float = 0.2
     campaigns: tuple[Campaign, ...] = ()
     radius_km: float = 5.0
+    #: Where customers live: ``(lat, lon, weight)``; empty: around the network's sites, evenly.
+    anchors: tuple[tuple[float, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         _nonneg(self.orders_per_day, "demand.orders_per_day")
@@ -80,6 +83,12 @@ class DemandParams:
         if not 0 <= self.multi_line_share <= 1:
             raise InvalidInput("demand.multi_line_share must be in [0, 1]", field="demand.multi_line_share")
         _nonneg(self.radius_km, "demand.radius_km")
+        for a in self.anchors:
+            if len(a) != 3 or not -90 <= a[0] <= 90 or not -180 <= a[1] <= 180:
+                raise InvalidInput("demand.anchors are [lat, lon, weight]", field="demand.anchors")
+            _nonneg(a[2], "demand.anchors.weight")
+        if self.anchors and sum(a[2] for a in self.anchors) <= 0:
+            raise InvalidInput("demand.anchors need a positive total weight", field="demand.anchors")
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +251,8 @@ def _build(cls: type, values: Mapping[str, Any], where: str) -> Any:
         for key in ("weekday_factors", "due_days"):
             if key in data:
                 data[key] = tuple(data[key])
+        if "anchors" in data:
+            data["anchors"] = tuple(tuple(float(x) for x in a) for a in data["anchors"])
     if cls is OutageParams:
         data["forced"] = tuple(_build(ForcedOutage, c, "outages.forced") for c in data.get("forced", ()))
     if cls is ReturnParams and "return_after_days" in data:

@@ -5,7 +5,10 @@ Built once per run from the domain :class:`Network` and :class:`Catalog`:
 * a :class:`SimSite` per microfactory (stores and warehouses do not produce): full capacity in
   minutes per process and day from the site's calendar, resources and skilled workers
   (``Site.process_minutes`` divided by the uptime, because the simulator draws outages itself),
-  its rates, delivery mode and days, and the resources and workers the scheduler needs;
+  its rates, delivery mode and days, and the resources and workers the scheduler needs; the
+  routing engine sees the site's money rates as the routing service computes them (staff: mean
+  worker cost per hour; machine: unit-weighted mean resource cost per hour; setup: sum over
+  processes of setup minutes x rate per minute), so cheaper sites attract work in the run too;
 * a :class:`SimProduct` per variant (up to ``variants_per_product`` of each product): minutes per
   process, the operations in order, materials cost per unit, weight and price.
 
@@ -47,6 +50,9 @@ class SimSite:
     lead_time_days: int
     min_batch: int
     brands: frozenset[str] | None
+    staff_rate_per_hour: float = 0.0
+    machine_rate_per_hour: float = 0.0
+    setup_cost: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +84,11 @@ def _sim_site(site: Site, start: date, days: int, delivery_days: int) -> SimSite
     if not workers:  # no worker list: machines are the limit (as in Site.process_minutes), one operator each
         workers = tuple(SchedWorker(f"{r.id}-op{k + 1}", frozenset({r.process})) for r in site.resources
                         for k in range(r.units))
+    units = sum(r.units for r in site.resources)
     return SimSite(
+        staff_rate_per_hour=sum(w.cost_per_hour for w in site.workers) / len(site.workers) if site.workers else 0.0,
+        machine_rate_per_hour=sum(r.cost_per_hour * r.units for r in site.resources) / units if units else 0.0,
+        setup_cost=sum(site.setup_minutes(p) * site.rate_per_minute(p) for p in sorted(site.processes)),
         id=site.id, lat=site.location.lat, lon=site.location.lon, capacity=capacity, open_minutes=open_minutes,
         resources=resources, workers=workers,
         rate_per_minute={p: site.rate_per_minute(p) for p in site.processes}, uptime=site.uptime,

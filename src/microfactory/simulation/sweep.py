@@ -17,6 +17,7 @@ site of a network in parallel can use the same helper.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -109,16 +110,27 @@ def _metric(kpis: Mapping[str, Any], key: str) -> Any:
     return node
 
 
-def run_point(task: tuple[dict[str, Any], SweepPoint, tuple[str, ...]]) -> dict[str, Any]:
-    """Simulate one grid point and return its table row (runs on a Dask worker)."""
+@functools.lru_cache(maxsize=8)
+def load_network(folder: str) -> Any:
+    """The scenario folder's network and catalog, read once per process (each Dask worker)."""
     from microfactory.adapters.files.scenario import load_scenario
+
+    return load_scenario(folder)
+
+
+def run_point(task: tuple[dict[str, Any], SweepPoint, tuple[str, ...]]) -> dict[str, Any]:
+    """Simulate one grid point and return its table row (runs on a Dask worker).
+
+    A task is small (the base mapping, the overrides, the metric names); the worker reads the
+    network from its folder path once and keeps it for the next points.
+    """
     from microfactory.simulation.model import simulate
     from microfactory.simulation.results import kpi_view
     from microfactory.simulation.scenario import with_overrides
 
     base, point, metrics = task
     spec = with_overrides(base, point.overrides)
-    scenario = load_scenario(spec.network)
+    scenario = load_network(spec.network)
     result = simulate(spec, scenario.network, scenario.catalog, keep_trace=False)
     kpis = kpi_view(result.kpis)
     row: dict[str, Any] = {"point": point.index, **point.overrides}
