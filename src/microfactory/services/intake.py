@@ -17,7 +17,14 @@ from typing import Any
 from microfactory.domain.catalog import Catalog, make_variant
 from microfactory.domain.geo import Location
 from microfactory.domain.network import Network, SiteKind
-from microfactory.domain.orders import (Channel, Delivery, Order, OrderLine, OrderStatus, advance_order)
+from microfactory.domain.orders import (
+    Channel,
+    Delivery,
+    Order,
+    OrderLine,
+    OrderStatus,
+    advance_order,
+)
 from microfactory.errors import Conflict, ErrorCode, InvalidInput, MicrofactoryError, NotFound
 from microfactory.services.ports import UnitOfWork
 
@@ -147,9 +154,8 @@ def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: st
             return replay
         raise Conflict(f"order {order_id} already exists", field="order_id")
     order = build_order(req, network, catalog, now, order_id)
-    uow.orders.add(order, actor)
     order, events = advance_order(order, OrderStatus.VALIDATED, now, "intake validation passed")
-    uow.orders.save_status(order, events, actor)
+    uow.orders.add(order, actor, events)
     if idempotency_key:
         uow.idempotency.put(f"orders:{req.brand}", idempotency_key, req.fingerprint(), 201, {"order_id": order.id}, now)
     uow.audit.add(actor, "order.create", "order", order.id, {"channel": order.channel.value, "lines": len(order.lines),
@@ -169,9 +175,8 @@ def import_orders(uow: UnitOfWork, orders: list[Order], *, now: datetime, actor:
         if (order.external_id and uow.orders.id_for_external(order.brand, order.external_id)) or uow.orders.exists(order.id):
             skipped += 1
             continue
-        uow.orders.add(order, actor)
         validated, events = advance_order(order, OrderStatus.VALIDATED, now, "imported from CSV")
-        uow.orders.save_status(validated, events, actor)
+        uow.orders.add(validated, actor, events)
         created += 1
     if created:
         uow.audit.add(actor, "orders.import", "order", "*", {"created": created, "skipped": skipped}, now)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from microfactory.adapters.db import tables as t
 from microfactory.adapters.db.upsert import upsert
@@ -123,15 +123,33 @@ class OrderRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, order: Order, actor: str = "system") -> None:
+    def add(self, order: Order, actor: str = "system", events: Iterable[StatusChanged] = ()) -> None:
+        """Insert a new order as it stands, with its creation event and the status changes it has
+        already been through in memory (``events``), in three statements."""
+        events = list(events)
+        initial = events[0].old if events else order.status
         self.conn.execute(t.orders.insert().values(**_order_row(order), version=1))
         self.conn.execute(t.order_lines.insert(), [
             {"id": ln.id, "order_id": order.id, "position": i, "product_id": ln.product_id, "sku": ln.sku,
              "options": dict(ln.options), "quantity": ln.quantity, "unit_price": ln.unit_price,
              "status": ln.status.value, "site_id": None} for i, ln in enumerate(order.lines)])
-        self.conn.execute(t.order_events.insert().values(order_id=order.id, line_id=None, kind="created", old=None,
-                                                        new=order.status.value, at=order.created, reason=order.channel.value,
-                                                        actor=actor))
+        created = {"order_id": order.id, "line_id": None, "kind": "created", "old": None, "new": initial.value,
+                   "at": order.created, "reason": order.channel.value, "actor": actor}
+        self._record(order, events, actor, extra=[created])
+
+    def _record(self, order: Order, events: list[StatusChanged], actor: str,
+                extra: builtins.list[dict[str, Any]] | None = None) -> None:
+        rows = (extra or []) + [{"order_id": e.order_id, "line_id": e.line_id, "kind": "status_changed",
+                                 "old": e.old.value, "new": e.new.value, "at": e.at, "reason": e.reason,
+                                 "actor": actor} for e in events]
+        if rows:
+            self.conn.execute(t.order_events.insert(), rows)
+        for ev in events:
+            if ev.line_id is None:  # order-level changes go out to webhook subscribers, in this transaction
+                self._webhooks().enqueue("order.status_changed", {
+                    "event": "order.status_changed", "order_id": ev.order_id, "brand": order.brand,
+                    "from": ev.old.value, "to": ev.new.value, "at": ev.at.isoformat(), "reason": ev.reason},
+                    order.brand, ev.at)
 
     def id_for_external(self, brand: str, external_id: str) -> str | None:
         return self.conn.execute(select(t.orders.c.id).where(and_(t.orders.c.brand_id == brand,
@@ -192,19 +210,13 @@ class OrderRepository:
         """Persist the order's and lines' statuses and append the events."""
         self.conn.execute(update(t.orders).where(t.orders.c.id == order.id)
                           .values(status=order.status.value, version=t.orders.c.version + 1))
-        for ln in order.lines:
-            self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == ln.id).values(status=ln.status.value))
         events = list(events)
-        rows = [{"order_id": e.order_id, "line_id": e.line_id, "kind": "status_changed", "old": e.old.value,
-                 "new": e.new.value, "at": e.at, "reason": e.reason, "actor": actor} for e in events]
+        changed = {e.line_id for e in events if e.line_id is not None}
+        rows = [{"lid": ln.id, "st": ln.status.value} for ln in order.lines if ln.id in changed or not events]
         if rows:
-            self.conn.execute(t.order_events.insert(), rows)
-        for ev in events:
-            if ev.line_id is None:  # order-level changes go out to webhook subscribers, in this transaction
-                self._webhooks().enqueue("order.status_changed", {
-                    "event": "order.status_changed", "order_id": ev.order_id, "brand": order.brand,
-                    "from": ev.old.value, "to": ev.new.value, "at": ev.at.isoformat(), "reason": ev.reason},
-                    order.brand, ev.at)
+            self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == bindparam("lid"))
+                              .values(status=bindparam("st")), rows)
+        self._record(order, events, actor)
 
     def _webhooks(self) -> Any:
         if not hasattr(self, "_hooks"):
