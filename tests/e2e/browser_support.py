@@ -122,6 +122,23 @@ def shot(page: Any, name: str) -> Path:
     return path
 
 
+def signed_in(page: Any, base: str, user: str = "admin") -> None:
+    """Sign in unless the page's context already holds a session (tests need not run in order)."""
+    page.goto(f"{base}/ui")
+    if "/ui/login" in page.url:
+        sign_in(page, base, user)
+
+
+def routed(c: Container) -> None:
+    """Route the open lines (greedy) unless some are routed already."""
+    from microfactory.services.routing import RouteRequest, route_stored
+
+    with c.uow() as uow:
+        if not uow.routing.line_refs(statuses=["routed", "scheduled"]):
+            route_stored(uow, RouteRequest("greedy", None, 5.0), now=NOW)
+            uow.commit()
+
+
 def sign_in(page: Any, base: str, user: str) -> None:
     page.goto(f"{base}/ui/login")
     page.fill("input[name=username]", user)

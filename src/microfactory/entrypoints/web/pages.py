@@ -16,6 +16,7 @@ from microfactory.errors import FileError, FileProblem, InvalidInput, Unauthenti
 
 router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=64)]
+REROUTE_LIMIT_S = 5.0  # solver time limit of the re-route when a site goes down from the page
 
 
 def _safe_next(target: str | None) -> str:
@@ -150,7 +151,7 @@ def site_status(request: Request, user: UserDep, site_id: str, csrf: Csrf,
                 status: Annotated[str, Form(pattern="^(up|down)$")],
                 reason: Annotated[str, Form(max_length=500)] = "") -> Response:
     """Take the site down (its unstarted lines are re-routed) or up; show which lines moved where."""
-    from microfactory.services.routing import UNSTARTED, set_site_status
+    from microfactory.services.routing import UNSTARTED, RouteRequest, set_site_status
 
     check_csrf(request, csrf)
     require(user, Role.ADMIN, Role.SITE_OPERATOR)
@@ -159,7 +160,8 @@ def site_status(request: Request, user: UserDep, site_id: str, csrf: Csrf,
 
     def work(uow: Any) -> dict[str, Any]:
         before = [r["line_id"] for r in uow.routing.line_refs(statuses=list(UNSTARTED), site_id=site_id)]
-        out = set_site_status(uow, site_id, status, now=c.clock.now(), reason=reason, actor=user.actor)
+        out = set_site_status(uow, site_id, status, now=c.clock.now(), reason=reason, actor=user.actor,
+                              req=RouteRequest(time_limit_s=REROUTE_LIMIT_S))
         return {**out, "lines": views.moved_lines(uow, before) if status == "down" else []}
 
     switched = run_write(c, work)
