@@ -191,10 +191,16 @@ def _free_minutes_per_day(uow: Any, site: Site, bom: ExplodedBom, first: date, d
 
 def request_quotes(uow: Any, now: datetime, product: str, options: Mapping[str, str], qty: int, due: date, *,
                    sites: list[str] | None = None, margin: float = 0.3, carbon_price_per_kg: float = 0.0,
-                   min_quality: float = 0.0, overhead_rate: float = 0.25, actor: str = "system") -> dict[str, Any]:
-    """Ask candidate sites for a pilot quote; each answers from its cost model and free capacity."""
+                   min_quality: float = 0.0, overhead_rate: float = 0.25, actor: str = "system",
+                   brand: str | None = None) -> dict[str, Any]:
+    """Ask candidate sites for a pilot quote; each answers from its cost model and free capacity.
+
+    ``brand``: the tenant asking; another brand's product is not found for it.
+    """
     network = uow.network.load()
     catalog = uow.catalog.load(network)
+    if brand is not None and product in catalog.products and catalog.product(product).brand != brand:
+        raise NotFound(f"product {product!r} does not exist", field="product")
     bom = catalog.explode(product, options)
     brand = catalog.product(product).brand
     horizon = (due - now.date()).days
@@ -215,7 +221,6 @@ def request_quotes(uow: Any, now: datetime, product: str, options: Mapping[str, 
         if free <= 0:
             skipped.append({"site": site.id, "reason": "no free capacity before the due date"})
             continue
-        ship = Shipment((site.location.lat, site.location.lon), default_destination(network, site), site.delivery_mode, qty)
         offer = SiteOffer(site.id, rates, free, margin, _quality_score(counts, site.id), start_day=site.lead_time_days)
         quotes.append(quote(offer, spec, qty, horizon, CostParams()))
     ranked = compare_quotes(quotes, carbon_price_per_kg, min_quality)

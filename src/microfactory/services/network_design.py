@@ -41,7 +41,12 @@ from microfactory.engines.network_design import (
     kg_co2e_per_unit_km,
 )
 from microfactory.errors import InvalidInput
-from microfactory.simulation.candidates import Candidate, CandidateFile, DesignSettings, candidate_site
+from microfactory.simulation.candidates import (
+    Candidate,
+    CandidateFile,
+    DesignSettings,
+    candidate_site,
+)
 
 REFERENCE_WEEK = date(2027, 1, 4)  # a Monday: existing sites' weekly minutes are read from this week
 ON_TIME_TOLERANCE = 0.02

@@ -6,7 +6,13 @@ from microfactory.simulation.model import Simulator, simulate
 from microfactory.simulation.outages import Outage, machine_downtime, site_outages
 from microfactory.simulation.planning import DayPlan, WorkItem, plan_day
 from microfactory.simulation.qc import QcOutcome, inspect_batch
-from microfactory.simulation.results import SimResult, SolverCall, kpi_csv, kpi_view, write_trace_csv
+from microfactory.simulation.results import (
+    SimResult,
+    SolverCall,
+    kpi_csv,
+    kpi_view,
+    write_trace_csv,
+)
 from microfactory.simulation.scenario import (
     Campaign,
     Centralise,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 from datetime import date
 
 import numpy as np
@@ -31,13 +32,25 @@ import numpy as np
 from microfactory.domain.catalog import Catalog
 from microfactory.domain.network import Network
 from microfactory.engines.cost_model import CostParams
-from microfactory.engines.routing import RoutingLine, RoutingParams, RoutingProblem, RoutingSite
-from microfactory.engines.routing import route_batch, route_greedy
+from microfactory.engines.routing import (
+    RoutingLine,
+    RoutingParams,
+    RoutingProblem,
+    RoutingSite,
+    route_batch,
+    route_greedy,
+)
 from microfactory.simulation.arrivals import SimOrder, orders_of_day
-from microfactory.simulation.clock import MINUTES_PER_DAY, PLANNING_MINUTE, StepClock, day_of, day_start
+from microfactory.simulation.clock import (
+    MINUTES_PER_DAY,
+    PLANNING_MINUTE,
+    StepClock,
+    day_of,
+    day_start,
+)
 from microfactory.simulation.events import EventQueue, TraceRow
 from microfactory.simulation.flow import FlowState, Ledger, LineState, OrderState
-from microfactory.simulation.outages import machine_downtime, site_outages
+from microfactory.simulation.outages import Outage, machine_downtime, site_outages
 from microfactory.simulation.planning import SPILL_DAYS, WorkItem, plan_day
 from microfactory.simulation.results import SimResult, SolverCall
 from microfactory.simulation.scenario import ScenarioSpec
@@ -93,7 +106,7 @@ class Simulator:
             self.queue.push(o.start_min, "site_down", o.site, o)
             self.queue.push(o.end_min, "site_up", o.site, o)
         end = self.horizon_days * MINUTES_PER_DAY
-        handlers = {"arrivals": self._on_arrivals, "order": self._on_order, "day": self._on_day,
+        handlers: dict[str, Callable[[int, str, Any], None]] = {"arrivals": self._on_arrivals, "order": self._on_order, "day": self._on_day,
                     "site_down": self._on_site_down, "site_up": self._on_site_up,
                     "batch_done": self._on_batch_done, "rework_done": self._on_batch_done,
                     "delivered": self._on_delivered, "returned": self._on_returned}
@@ -216,8 +229,8 @@ class Simulator:
             self.queue.push(day_start(day) + b.end_min, "batch_done", b.id, (site_id, b.parts, b.units, False))
 
     # -- outages ---------------------------------------------------------------------------------
-    def _on_site_down(self, at: int, site_id: str, outage: object) -> None:
-        end = getattr(outage, "end_min")
+    def _on_site_down(self, at: int, site_id: str, outage: Outage) -> None:
+        end = outage.end_min
         self.down[site_id] = max(self.down.get(site_id, 0), end)
         s = self.flow.site_index[site_id]
         self.free[s, :, day_of(at):day_of(end - 1) + 1] = 0.0
@@ -229,7 +242,7 @@ class Simulator:
         self.pending[site_id] = []
         self._log(at, "site_down", site_id, f"until={end}")
 
-    def _on_site_up(self, at: int, site_id: str, outage: object) -> None:
+    def _on_site_up(self, at: int, site_id: str, outage: Outage) -> None:
         if self.down.get(site_id, 0) <= at:
             self.down.pop(site_id, None)
             self._log(at, "site_up", site_id)

@@ -44,10 +44,10 @@ def fan_out(fn: Callable[[T], R], items: Sequence[T], scheduler: str | None = No
     from dask.distributed import Client, LocalCluster
 
     if scheduler is not None:
-        with Client(scheduler) as client:
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
             return list(client.gather(client.map(fn, list(items), pure=False)))
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
+                      dashboard_address=None) as cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         return list(client.gather(client.map(fn, list(items), pure=False)))
 
 
@@ -78,7 +78,7 @@ def grid_points(grid: Mapping[str, Sequence[Any]], seeds: Sequence[int] = ()) ->
     combos = list(itertools.product(*(grid[k] for k in keys)))
     points: list[SweepPoint] = []
     for combo in combos:
-        for seed in (seeds or [None]):
+        for seed in ([*seeds] if seeds else [None]):
             over = dict(zip(keys, combo))
             if seed is not None:
                 over["seed"] = seed

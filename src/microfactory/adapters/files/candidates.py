@@ -118,10 +118,11 @@ def _candidate(c: Any, i: int, issues: list[Issue]) -> Candidate | None:
         issues.append(((*where, "id"), "id must be a non-empty text"))
     if len(issues) > before:
         return None
-    return Candidate(id=c["id"], name=str(c.get("name", c["id"])), lat=float(loc["lat"]), lon=float(loc["lon"]),
+    return Candidate(id=c["id"], name=str(c.get("name", c["id"])), lat=float(c["location"]["lat"]),
+                     lon=float(c["location"]["lon"]),
                      fixed_cost_per_week=float(c["fixed_cost_per_week"]),
                      variable_cost_per_unit=float(c["variable_cost_per_unit"]),
-                     capacity_units_per_week=float(c["capacity_units_per_week"]), processes=frozenset(procs),
+                     capacity_units_per_week=float(c["capacity_units_per_week"]), processes=frozenset(c["processes"]),
                      operator=str(c.get("operator", "partner")), delivery_mode=str(c.get("delivery_mode", "van")),
                      uptime=float(uptime))
 

@@ -1,4 +1,4 @@
-"""Economics and simulation commands: cost, compare, hedge, quotes, kpis, simulate, sweep."""
+"""Economics and simulation commands: cost, compare, hedge, quotes, kpis, simulate, sweep, design."""
 
 from __future__ import annotations
 
@@ -8,13 +8,22 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 import yaml
 
 from microfactory.domain.catalog import parse_options
-from microfactory.entrypoints.cli.common import DbOption, JsonOption, console, container, dump_json, handle_errors, table
+from microfactory.entrypoints.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    container,
+    dump_json,
+    err_console,
+    handle_errors,
+    table,
+)
 from microfactory.errors import InvalidInput
 from microfactory.services import economics as eco
 
@@ -33,9 +42,9 @@ def _point(text: str | None) -> tuple[float, float] | None:
 def cost(product: str, site: str = typer.Option(..., "--site"), batch: int = typer.Option(1, "--batch"),
          options: str = typer.Option("", "--options", help="e.g. size=M;fabric=linen"),
          margin: float = typer.Option(0.5, "--margin"), overhead: float = typer.Option(0.25, "--overhead"),
-         to: Optional[str] = typer.Option(None, "--to", help="deliver to LAT,LON"),
+         to: str | None = typer.Option(None, "--to", help="deliver to LAT,LON"),
          sensitivity: bool = typer.Option(False, "--sensitivity", help="material price tornado"),
-         shock: float = typer.Option(0.1, "--shock"), db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+         shock: float = typer.Option(0.1, "--shock"), db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Unit cost of a variant at a site and batch size, its breakdown and cost curve."""
     with container(db).uow() as uow:
         view = eco.unit_cost_view(uow, product, parse_options(options), site, batch, overhead_rate=overhead,
@@ -56,7 +65,7 @@ def cost(product: str, site: str = typer.Option(..., "--site"), batch: int = typ
 
 
 @handle_errors
-def compare(case_file: Path, svg: Optional[Path] = typer.Option(None, "--svg", help="write both cost curves"),
+def compare(case_file: Path, svg: Path | None = typer.Option(None, "--svg", help="write both cost curves"),
             json_out: bool = JsonOption) -> None:
     """Local network against an offshore plant for a case file: costs, break-even, curves."""
     try:
@@ -79,7 +88,7 @@ def compare(case_file: Path, svg: Optional[Path] = typer.Option(None, "--svg", h
 @handle_errors
 def hedge(material: str, need: float = typer.Option(..., "--need"), forward: float = typer.Option(..., "--forward"),
           moves: str = typer.Option("-0.1:0.25,0:0.5,0.2:0.25", "--moves", help="change:probability,..."),
-          risk: float = typer.Option(0.0, "--risk-aversion"), db: Optional[str] = DbOption,
+          risk: float = typer.Option(0.0, "--risk-aversion"), db: str | None = DbOption,
           json_out: bool = JsonOption) -> None:
     """Forward-buy suggestion for a material need under a price scenario."""
     pairs = [tuple(float(x) for x in m.split(":")) for m in moves.split(",") if m]
@@ -99,7 +108,7 @@ quotes_app = typer.Typer(help="Partner quotes for a pilot.", no_args_is_help=Tru
 def quotes_request(product: str, qty: int = typer.Option(..., "--qty"), due: str = typer.Option(..., "--due"),
                    options: str = typer.Option("", "--options"), sites: str = typer.Option("", "--sites"),
                    margin: float = typer.Option(0.3, "--margin"), carbon: float = typer.Option(0.0, "--carbon-price"),
-                   db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+                   db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Ask candidate sites for a quote and rank them side by side."""
     c = container(db)
     with c.uow() as uow:
@@ -125,9 +134,9 @@ def _when(text: str | None) -> datetime | None:
 
 
 @handle_errors
-def kpis(start: Optional[str] = typer.Option(None, "--from"), end: Optional[str] = typer.Option(None, "--to"),
-         brand: Optional[str] = typer.Option(None, "--brand"), site: Optional[str] = typer.Option(None, "--site"),
-         csv_out: bool = typer.Option(False, "--csv"), db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+def kpis(start: str | None = typer.Option(None, "--from"), end: str | None = typer.Option(None, "--to"),
+         brand: str | None = typer.Option(None, "--brand"), site: str | None = typer.Option(None, "--site"),
+         csv_out: bool = typer.Option(False, "--csv"), db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """KPIs of the orders created in a period: lead time, on time, cost, returns, emissions, utilisation."""
     with container(db).uow() as uow:
         if csv_out:
@@ -151,9 +160,9 @@ def _print_kpis(view: dict[str, Any]) -> None:
 
 
 @handle_errors
-def simulate(target: Path, days: Optional[int] = typer.Option(None, "--days"),
-             seed: Optional[int] = typer.Option(None, "--seed"),
-             trace: Optional[Path] = typer.Option(None, "--trace", help="write the trace as CSV"),
+def simulate(target: Path, days: int | None = typer.Option(None, "--days"),
+             seed: int | None = typer.Option(None, "--seed"),
+             trace: Path | None = typer.Option(None, "--trace", help="write the trace as CSV"),
              json_out: bool = JsonOption) -> None:
     """Simulate a scenario file (or a scenario folder with default settings) over days."""
     from rich.progress import Progress
@@ -179,14 +188,54 @@ def simulate(target: Path, days: Optional[int] = typer.Option(None, "--days"),
     console.print(json.dumps(result.summary, default=str))
 
 
+@handle_errors
+def design(candidates: Path, folder: Path | None = typer.Argument(None, help="scenario folder with orders.csv"),
+           no_check: bool = typer.Option(False, "--no-check", help="skip the simulation check"),
+           db: str | None = DbOption, json_out: bool = JsonOption) -> None:
+    """Where to open a microfactory next: facility location over candidates, checked in the simulator."""
+    from microfactory.adapters.files.candidates import load_candidates
+    from microfactory.adapters.files.scenario import load_scenario
+    from microfactory.services.network_design import design_from_store, design_view
+
+    cf = load_candidates(candidates)
+    say = (lambda msg: err_console.print(f"[dim]{msg}[/dim]")) if not json_out else None
+    if folder is not None:
+        sc = load_scenario(folder, require_orders=True)
+        view = design_view(sc.network, sc.catalog, list(sc.orders), cf, check=not no_check, progress=say)
+    else:
+        with container(db).uow() as uow:
+            view = design_from_store(uow, cf, check=not no_check, progress=say)
+    if json_out:
+        dump_json(view)
+        return
+    _print_design(view)
+
+
+def _print_design(view: dict[str, Any]) -> None:
+    d = view["design"]
+    table("network design", ["", ""], [("status", d["status"]), ("objective per week", d["objective"]),
+                                        ("bound", d["bound"]), ("gap", d["gap"]), ("runtime s", d["runtime_s"]),
+                                        ("seed", d["seed"]), ("opened", ", ".join(d["opened"])),
+                                        ("new sites", ", ".join(view["new_sites"]) or "none"),
+                                        *[(f"cost {k}", round(v, 2)) for k, v in d["costs"].items()],
+                                        ("kg CO2e per week", round(d["kg_co2e"], 3))])
+    if view["lead_time_promise"]:
+        table("lead-time promise", ["", ""], list(view["lead_time_promise"].items()))
+    sim = view["simulation"]
+    if sim:
+        table(f"simulation check ({sim['days']} days, seed {sim['seed']})", ["kpi", "without", "with"],
+              [(r["kpi"], r["without"], r["with"]) for r in sim["side_by_side"]])
+    console.print(view["recommendation"])
+
+
 sweep_app = typer.Typer(help="What-if sweeps of scenario parameters on Dask.", no_args_is_help=True)
 
 
 @sweep_app.command("run")
 @handle_errors
 def sweep_run(grid_file: Path, workers: int = typer.Option(2, "--workers", help="0: run one after another"),
-              scheduler: Optional[str] = typer.Option(None, "--scheduler", help="tcp://host:8786"),
-              out: Optional[Path] = typer.Option(None, "--out", help="CSV table (and .svg plots beside it)"),
+              scheduler: str | None = typer.Option(None, "--scheduler", help="tcp://host:8786"),
+              out: Path | None = typer.Option(None, "--out", help="CSV table (and .svg plots beside it)"),
               json_out: bool = JsonOption) -> None:
     """Run every point of a grid file as an independent simulation and collect one table."""
     from microfactory.simulation.sweep import load_grid, run_sweep, svg_metric_bars
@@ -208,4 +257,4 @@ def sweep_run(grid_file: Path, workers: int = typer.Option(2, "--workers", help=
 
 GROUPS: dict[str, typer.Typer] = {"quotes": quotes_app, "sweep": sweep_app}
 COMMANDS: dict[str, Callable[..., Any]] = {"cost": cost, "compare": compare, "hedge": hedge, "kpis": kpis,
-                                           "simulate": simulate}
+                                           "simulate": simulate, "design": design}
