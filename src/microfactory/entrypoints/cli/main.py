@@ -151,12 +151,18 @@ def demo(db: Optional[str] = DbOption, port: int = typer.Option(8000, "--port"),
                   f"({summary['orders_skipped']} already there), {summary['lots_received']} stock lots")
     if no_serve:
         return
+    import secrets as _secrets
+
     from microfactory.services import auth
 
+    password = _secrets.token_urlsafe(9)
     with c.uow() as uow:
         secret, _ = auth.create_token(uow, name="demo-admin", role="admin", now=c.clock.now(), days=1, actor="demo")
+        user = f"demo-{_secrets.token_hex(3)}"
+        auth.create_user(uow, username=user, password=password, role="admin", now=c.clock.now(), actor="demo")
         uow.commit()
-    console.print(f"open http://localhost:{port}/docs (API) and http://localhost:{port}/ui (dashboard).\n"
+    console.print(f"dashboard: http://localhost:{port}/ui  (log in as {user} / {password})\n"
+                  f"API docs:  http://localhost:{port}/docs\n"
                   f"API calls need a token; a one-day admin token for this demo:\n"
                   f"  curl -H 'Authorization: Bearer {secret}' http://localhost:{port}/v1/orders\nCtrl-C to stop.")
     serve(db=c.settings.database_url, host="127.0.0.1", port=port, workers=1)
