@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from microfactory.adapters.files.scenario import Scenario
-from microfactory.simulation import simulate
+from microfactory.simulation import simulate, spec_from_dict
 from microfactory.simulation.clock import MINUTES_PER_DAY
 
-from .conftest import tiny_spec
+from .conftest import BERLIN, tiny_spec
 
 #: The greedy routing engine: fast, for the tests that are about the flow rather than routing.
 GREEDY = {"routing_policy": "greedy"}
@@ -92,3 +92,56 @@ def test_preorder_capsule_is_made_after_the_window(berlin: Scenario) -> None:
     r = simulate(tiny_spec(days=6, policy={"mode": "pre_order", "preorder_days": 3}, planning=GREEDY), berlin.network, berlin.catalog)
     assert all(t.at < 3 * MINUTES_PER_DAY for t in r.trace if t.kind == "order")
     assert all(t.at >= 3 * MINUTES_PER_DAY for t in r.trace if t.kind == "batch_done")
+
+
+_RUN_IN_CHILD = """
+import json, sys
+from microfactory.adapters.files.scenario import load_scenario
+from microfactory.simulation import simulate, spec_from_dict
+from microfactory.simulation.results import kpi_view
+spec = spec_from_dict(json.loads(sys.argv[1]))
+sc = load_scenario(spec.network)
+r = simulate(spec, sc.network, sc.catalog)
+print(json.dumps({"kpis": kpi_view(r.kpis), "trace": len(r.trace), "summary": r.summary}, sort_keys=True))
+"""
+
+
+def test_a_run_is_reproducible_in_another_process_with_another_hash_seed(berlin: Scenario) -> None:
+    """The same scenario run in two subprocesses with PYTHONHASHSEED 0 and 123 gives identical KPIs and summary.
+
+    Routing is forced onto the time-limited Lagrangian path (no exact MIP, a 0.05 s limit), which
+    the step clock turns into a fixed amount of work.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+
+    data = {"network": str(BERLIN), "days": 4, "seed": 5, "demand": {"orders_per_day": 8, "due_days": [2, 4]},
+            "planning": {"routing_exact_max_lines": 0, "routing_time_limit_s": 0.05}}
+    out = []
+    for hash_seed in ("0", "123"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-c", _RUN_IN_CHILD, json.dumps(data)], env=env, capture_output=True,
+                              text=True, timeout=120, check=True)
+        out.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert out[0] == out[1]
+    assert out[0]["kpis"]["orders"] > 10 and out[0]["trace"] > 20
+    here = simulate(spec_from_dict(data), berlin.network, berlin.catalog)
+    assert here.summary["orders"] == out[0]["summary"]["orders"]
+    assert {c.method for c in here.solver_calls if c.engine == "routing"} == {"lagrange"}
+
+
+def test_customers_are_drawn_around_weighted_anchors(berlin: Scenario) -> None:
+    """With anchors weighted 1 and 0 every customer lies within the radius of the first anchor."""
+    import numpy as np
+
+    from microfactory.domain.geo import haversine_km_raw
+    from microfactory.simulation import DemandParams, orders_of_day, sim_products
+    from microfactory.simulation.model import START
+
+    demand = DemandParams(orders_per_day=40, radius_km=1.0, anchors=((52.60, 13.50, 1.0), (52.40, 13.20, 0.0)))
+    orders = orders_of_day(np.random.default_rng(1), demand, sim_products(berlin.catalog),
+                           [(52.60, 13.50), (52.40, 13.20)], START, 0, np.array([1.0, 0.0]))
+    assert len(orders) > 10
+    assert all(haversine_km_raw(o.lat, o.lon, 52.60, 13.50) <= 1.01 for o in orders)
