@@ -228,8 +228,9 @@ def set_preference(uow: UnitOfWork, customer_ref: str, req: PreferenceRequest, n
     return get_preference(uow, customer_ref)
 
 
-def get_preference(uow: UnitOfWork, customer_ref: str) -> dict[str, Any]:
-    pref = ff(uow).preferences([customer_ref]).get(customer_ref)
+def get_preference(uow: UnitOfWork, customer_ref: str, brand: str | None = None) -> dict[str, Any]:
+    """A customer's stored preferences (with ``brand``: only if that brand stored them)."""
+    pref = ff(uow).preferences([customer_ref], brand=brand).get(customer_ref)
     if pref is None:
         raise NotFound(f"customer {customer_ref!r} has no stored preferences", field="customer_ref")
     return {**pref, "anchor": pref["anchor"].isoformat() if pref["anchor"] else None,

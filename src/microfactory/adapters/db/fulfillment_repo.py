@@ -52,11 +52,15 @@ class FulfillmentRepository:
             "customer_ref": customer_ref, "brand_id": brand, "cadence": cadence, "weekday": weekday, "anchor": anchor,
             "channel": channel, "pickup_store": pickup_store, "updated_at": at}], ["customer_ref"])
 
-    def preferences(self, refs: Iterable[str]) -> dict[str, dict[str, Any]]:
+    def preferences(self, refs: Iterable[str], brand: str | None = None) -> dict[str, dict[str, Any]]:
+        """Stored preferences by customer; with a brand scope, only those that brand stored."""
         keys = sorted(set(refs))
         if not keys:
             return {}
-        rows = self.conn.execute(select(t.customer_preferences).where(t.customer_preferences.c.customer_ref.in_(keys)))
+        q = select(t.customer_preferences).where(t.customer_preferences.c.customer_ref.in_(keys))
+        if brand is not None:
+            q = q.where(t.customer_preferences.c.brand_id == brand)
+        rows = self.conn.execute(q)
         return {r.customer_ref: {"customer_ref": r.customer_ref, "brand": r.brand_id, "cadence": r.cadence,
                                  "weekday": r.weekday, "anchor": r.anchor, "channel": r.channel,
                                  "pickup_store": r.pickup_store, "updated_at": r.updated_at} for r in rows}
@@ -116,8 +120,12 @@ class FulfillmentRepository:
                 "status": r.status, "from_site": r.from_site, "detail": dict(r.detail),
                 "created_at": r.created_at.isoformat()}
 
-    def get_shipment(self, shipment_id: str) -> dict[str, Any] | None:
-        row = self.conn.execute(select(t.shipments).where(t.shipments.c.id == shipment_id)).first()
+    def get_shipment(self, shipment_id: str, site: str | None = None) -> dict[str, Any] | None:
+        """One shipment; with a site scope, only one leaving that site."""
+        q = select(t.shipments).where(t.shipments.c.id == shipment_id)
+        if site is not None:
+            q = q.where(t.shipments.c.from_site == site)
+        row = self.conn.execute(q).first()
         return None if row is None else self._shipment(row)
 
     def shipments(self, *, order_id: str | None = None, kind: str | None = None, open_only: bool = False,
@@ -151,8 +159,12 @@ class FulfillmentRepository:
             id=plan_id, site_id=site, day=day, status=meta["status"], objective=meta.get("objective"),
             runtime_s=meta.get("runtime_s"), seed=meta.get("seed"), problem=problem, solution=solution, created_at=at))
 
-    def get_delivery_plan(self, plan_id: str) -> dict[str, Any]:
-        row = self.conn.execute(select(tf.delivery_plans).where(tf.delivery_plans.c.id == plan_id)).first()
+    def get_delivery_plan(self, plan_id: str, site: str | None = None) -> dict[str, Any]:
+        """One same-day plan; with a site scope, another site's plan is not found."""
+        q = select(tf.delivery_plans).where(tf.delivery_plans.c.id == plan_id)
+        if site is not None:
+            q = q.where(tf.delivery_plans.c.site_id == site)
+        row = self.conn.execute(q).first()
         if row is None:
             raise NotFound(f"delivery plan {plan_id!r} does not exist", field="plan_id")
         return {"id": row.id, "site": row.site_id, "day": row.day, "status": row.status, "objective": row.objective,
@@ -187,8 +199,12 @@ class FulfillmentRepository:
         self.conn.execute(update(t.returns).where(t.returns.c.id == r.id)
                           .values(status=r.status.value, detail=_return_detail(r)))
 
-    def get_return(self, return_id: str) -> Return:
-        row = self.conn.execute(select(t.returns).where(t.returns.c.id == return_id)).first()
+    def get_return(self, return_id: str, brand: str | None = None) -> Return:
+        """One return; with a brand scope, another brand's return is not found."""
+        q = select(t.returns).where(t.returns.c.id == return_id)
+        if brand is not None:
+            q = q.where(t.returns.c.order_id.in_(select(t.orders.c.id).where(t.orders.c.brand_id == brand)))
+        row = self.conn.execute(q).first()
         if row is None:
             raise NotFound(f"return {return_id!r} does not exist", field="return_id")
         return _return(row)

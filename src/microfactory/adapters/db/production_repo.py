@@ -36,8 +36,12 @@ class ProductionRepository:
         return [Batch(r.id, r.site_id, r.setup_key, tuple(lines[r.id]), r.lot, BatchStatus(r.status), r.product_id,
                       r.due, r.planned_start, r.planned_end, r.plan_id) for r in rows]
 
-    def get_batch(self, batch_id: str) -> Batch:
-        row = self.conn.execute(select(t.batches).where(t.batches.c.id == batch_id)).first()
+    def get_batch(self, batch_id: str, site: str | None = None) -> Batch:
+        """One batch; with a site scope, a batch of another site is simply not found."""
+        q = select(t.batches).where(t.batches.c.id == batch_id)
+        if site is not None:
+            q = q.where(t.batches.c.site_id == site)
+        row = self.conn.execute(q).first()
         if row is None:
             raise NotFound(f"batch {batch_id!r} does not exist", field="batch_id")
         return self._batches([row])[0]
