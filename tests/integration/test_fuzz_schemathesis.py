@@ -10,6 +10,7 @@ derandomised, no shrinking) and split in shards so ``make test`` runs them on bo
 
 from __future__ import annotations
 
+import functools
 import os
 import traceback
 from collections.abc import Callable, Iterator
@@ -17,15 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.python import asgi
 
 from microfactory.bootstrap import Container
 from microfactory.entrypoints.api.app import create_app
-
-schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.python import asgi  # noqa: E402
 
 # per operation and mode: small on purpose, the run is part of `make test`; raise it for a deep run
 EXAMPLES = int(os.environ.get("MICROFACTORY_FUZZ_EXAMPLES", "4"))
@@ -53,9 +53,9 @@ def _cap_solver_time(case: Any, mode: GenerationMode) -> None:
         if not isinstance(holder, dict):
             continue
         value = holder.get("time_limit_s")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > SOLVER_CAP_S:
-            holder["time_limit_s"] = SOLVER_CAP_S
-        elif value is None and mode is GenerationMode.POSITIVE and holder is case.body and _has_time_limit(case):
+        too_long = isinstance(value, (int, float)) and not isinstance(value, bool) and value > SOLVER_CAP_S
+        defaulted = value is None and mode is GenerationMode.POSITIVE and holder is case.body and _has_time_limit(case)
+        if too_long or defaulted:
             holder["time_limit_s"] = SOLVER_CAP_S
 
 
@@ -85,8 +85,8 @@ def _check_one(case: Any, session: Any, documented: dict[str, Any], tally: Tally
     label = f"{case.operation.method.upper()} {case.operation.path}"
     tally.examples += 1
     try:
-        response = case.call(session=session)
-    except Exception:
+        response = case.call(session=session, timeout=30)  # a hang is a finding; a busy machine is not
+    except Exception:  # noqa: BLE001 - whatever the app raises is a finding, reported with its traceback
         tb = traceback.format_exc().strip().splitlines()
         where = next((ln.strip() for ln in reversed(tb) if "microfactory" in ln and "File" in ln), tb[-1])
         tally.failures.append(f"{label} [{mode.value}] raised {tb[-1]} at {where}; path={case.path_parameters} "
@@ -120,21 +120,24 @@ def _runs(op: Any) -> Iterator[tuple[GenerationMode, dict[str, Any] | None]]:
         yield GenerationMode.POSITIVE, {n: KNOWN[n] for n in names}
 
 
+def _runner(strategy: Any, check: Callable[[Any], None]) -> Callable[[], None]:
+    """A bounded hypothesis run of ``check`` over ``strategy`` (derandomised unless a seed is set)."""
+
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=SEED is None, database=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        check(case)
+
+    return seed(int(SEED))(run) if SEED is not None else run  # type: ignore[no-any-return]
+
+
 def _fuzz(op: Any, session: Any, documented: dict[str, Any], tally: Tally) -> None:
     for mode, path in _runs(op):
         strategy = op.as_strategy(generation_mode=mode, path_parameters=path)
-
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=SEED is None, database=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
-        @given(strategy)
-        def run(case: Any) -> None:
-            _check_one(case, session, documented, tally, mode)
-
-        if SEED is not None:
-            run = seed(int(SEED))(run)
-
+        check = functools.partial(_check_one, session=session, documented=documented, tally=tally, mode=mode)
         try:
-            run()
+            _runner(strategy, check)()
         except Unsatisfiable:
             pass  # nothing in this operation can be made invalid
 
