@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -132,8 +132,8 @@ def _document_generic_errors(app: FastAPI) -> None:
                     extra["401"] = "Not authenticated"
                 if "requestBody" in op:
                     extra["400"] = "Body cannot be parsed"
-                for status, text in extra.items():
-                    responses.setdefault(status, {"description": text, **ref})
+                for status, desc in extra.items():
+                    responses.setdefault(status, {"description": desc, **ref})
         if "ErrorBody" not in spec.get("components", {}).get("schemas", {}):
             spec.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = errors.ErrorBody.model_json_schema()
         app.openapi_schema = spec
