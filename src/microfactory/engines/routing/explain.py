@@ -26,7 +26,7 @@ def explain(problem: RoutingProblem, result: RoutingResult, line_id: str, params
     chosen = result.site_of().get(line_id)
     free = result.state.free
     rejected: dict[str, str] = {}
-    alternatives = []
+    alternatives: list[dict[str, object]] = []
     for s in np.argsort(t.cost[0], kind="stable").tolist():
         site = problem.sites[s]
         if t.reason[0, s] != OK:

@@ -130,7 +130,7 @@ def _static_reasons(problem: RoutingProblem, params: RoutingParams, processes: t
                 memo[key] = _material_ok(ln, sites[j])
             if not memo[key] and reason[i, j] == OK:
                 reason[i, j] = CODE["no_material"]
-    matched = [_rule_match(ln, params.rules) for ln in lines] if params.rules else [None] * n
+    matched: list[Rule | None] = [_rule_match(ln, params.rules) for ln in lines] if params.rules else [None] * n
     if params.rules_as_hard:
         index = {s.id: j for j, s in enumerate(sites)}
         for i, r in enumerate(matched):
