@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import machine_line, md_table, record  # noqa: E402
+from _results import machine_line, md_table, record
 
-from microfactory.adapters.files.generate import GenerateParams, generate_scenario  # noqa: E402
-from microfactory.adapters.files.scenario import load_scenario  # noqa: E402
-from microfactory.simulation import load_spec, simulate, spec_from_dict  # noqa: E402
-from microfactory.simulation.sweep import Grid, grid_points, load_network, run_sweep  # noqa: E402
+from microfactory.adapters.files.generate import GenerateParams, generate_scenario
+from microfactory.adapters.files.scenario import load_scenario
+from microfactory.simulation import load_spec, simulate, spec_from_dict
+from microfactory.simulation.sweep import Grid, grid_points, load_network, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,12 +99,13 @@ def main() -> None:
     print(sw, flush=True)
     text = "\n".join([
         machine_line() + (" (quick)" if args.quick else ""), "",
-        "Long run (daily routing with route_batch, daily dispatch planning of every site, outages, QC, returns):", "",
+        ("Long run (daily routing with route_batch on the step clock: a 1 s work budget a day, reproducible; "
+         "daily dispatch planning of every site, outages, QC, returns):"), "",
         md_table(list(run), [list(run.values())]), "",
-        "Sweep of the Berlin outage grid (demand x machine failures x secondary partner x 2 seeds; real "
-        "routing with route_batch, dispatch planning) on a local Dask cluster (2 worker processes, 1 thread "
-        "each) against one after another in this process. Both sides are warmed up (imports, network read) "
-        "before the clock starts; the cluster's start and warm-up are timed apart:", "",
+        ("Sweep of the Berlin outage grid (demand x machine failures x secondary partner x 2 seeds; real "
+         "routing with route_batch, dispatch planning) on a local Dask cluster (2 worker processes, 1 thread "
+         "each) against one after another in this process. Both sides are warmed up (imports, network read) "
+         "before the clock starts; the cluster's start and warm-up are timed apart:"), "",
         md_table(list(sw), [list(sw.values())])])
     record("simulation", text)
 

@@ -211,10 +211,14 @@ def design(candidates: Path, folder: Path | None = typer.Argument(None, help="sc
     _print_design(view)
 
 
+def _short(v: Any) -> Any:
+    return round(v, 4) if isinstance(v, float) else v
+
+
 def _print_design(view: dict[str, Any]) -> None:
     d = view["design"]
-    table("network design", ["", ""], [("status", d["status"]), ("objective per week", d["objective"]),
-                                        ("bound", d["bound"]), ("gap", d["gap"]), ("runtime s", d["runtime_s"]),
+    table("network design", ["", ""], [("status", d["status"]), ("objective per week", _short(d["objective"])),
+                                        ("bound", _short(d["bound"])), ("gap", _short(d["gap"])), ("runtime s", d["runtime_s"]),
                                         ("seed", d["seed"]), ("opened", ", ".join(d["opened"])),
                                         ("new sites", ", ".join(view["new_sites"]) or "none"),
                                         *[(f"cost {k}", round(v, 2)) for k, v in d["costs"].items()],
@@ -224,7 +228,7 @@ def _print_design(view: dict[str, Any]) -> None:
     sim = view["simulation"]
     if sim:
         table(f"simulation check ({sim['days']} days, seed {sim['seed']})", ["kpi", "without", "with"],
-              [(r["kpi"], r["without"], r["with"]) for r in sim["side_by_side"]])
+              [(r["kpi"], _short(r["without"]), _short(r["with"])) for r in sim["side_by_side"]])
     console.print(view["recommendation"])
 
 
