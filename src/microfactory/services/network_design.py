@@ -222,6 +222,12 @@ def simulation_check(network: Network, catalog: Catalog, new_sites: list[Site], 
             "confirmed": ok, "verdict": why}
 
 
+def _sites_view(sites: list[CandidateSite]) -> list[dict[str, Any]]:
+    return [{"site": x.site_id, "existing": x.existing, "fixed_cost": x.fixed_cost,
+             "variable_cost_per_unit": round(x.variable_cost_per_unit, 4),
+             "capacity_units": round(x.capacity_units, 3)} for x in sites]
+
+
 def design_view(network: Network, catalog: Catalog, orders: list[Order], cf: CandidateFile, *,
                 check: bool = True, progress: Progress | None = None) -> dict[str, Any]:
     """Solve the design from the order history and check it in the simulator (see the docstring)."""
@@ -241,10 +247,7 @@ def design_view(network: Network, catalog: Catalog, orders: list[Order], cf: Can
         "demand": {"orders": len(orders), "history_days": days, "units_per_week": round(
             sum(p.volume_units for p in points), 3), "points": len(points),
             "mean_minutes_per_unit": {p: round(v, 4) for p, v in m.items()}},
-        "period": "week", "sites_considered": [{"site": x.site_id, "existing": x.existing,
-                                                "fixed_cost": x.fixed_cost,
-                                                "variable_cost_per_unit": round(x.variable_cost_per_unit, 4),
-                                                "capacity_units": round(x.capacity_units, 3)} for x in sites],
+        "period": "week", "sites_considered": _sites_view(sites),
         "design": design.as_dict(), "new_sites": [c.id for c in opened_new],
         "lead_time_promise": _promise_view(design, sites, points, s, params) if design.opened else None,
         "simulation": None}
