@@ -180,10 +180,13 @@ def resolve_rejection(uow: Any, batch_id: str, action: str, *, now: datetime,
         for bl in batch.lines:
             uow.quality.add_order_note(bl.order_id, bl.line_id, "rework", f"batch {batch_id} rejected "
                                        f"({last['id']}): screened and reworked in place", now, actor)
-        return {"action": "rework", "batch": batch_id, "rework_units": rework.get("rework_units", batch.units)}
-    if action != "remake":
+        result = {"action": "rework", "batch": batch_id, "rework_units": rework.get("rework_units", batch.units)}
+    elif action == "remake":
+        result = _remake(uow, batch, int(rework.get("remake_units") or batch.units), last["id"], now, actor)
+    else:
         raise InvalidInput("action must be rework, remake or recommended", field="action")
-    return _remake(uow, batch, int(rework.get("remake_units") or batch.units), last["id"], now, actor)
+    uow.audit.add(actor, "batch.disposition", "batch", batch_id, {"action": action, "inspection": last["id"]}, now)
+    return result
 
 
 def _allocate(lines: tuple[BatchLine, ...], units: int) -> tuple[BatchLine, ...]:
@@ -319,11 +322,13 @@ def alerts(uow: Any, site: str | None = None, family: str | None = None) -> list
     return out
 
 
-def scores(uow: Any) -> list[QualityScore]:
-    """Quality score per (site, family); a discontinued switching state also suspends."""
+def scores(uow: Any, site: str | None = None) -> list[QualityScore]:
+    """Quality score per (site, family), of one site with ``site``; a discontinued switching state also suspends."""
     stopped = {(s.site, s.family) for s, _ in uow.quality.states() if s.severity is Severity.DISCONTINUED}
     out = []
     for s, f in sorted(set(uow.quality.series()) | stopped):
+        if site is not None and s != site:
+            continue
         data, rejected = samples(uow, s, f)
         score = quality_score(s, f, data, rejected, SCORE)
         if (s, f) in stopped and not score.suspended:

@@ -8,13 +8,18 @@ from typing import Any
 from microfactory.errors import InvalidInput, NotFound
 
 
-def assignment_view(uow: Any, order_id: str, brand: str | None = None) -> dict[str, Any]:
-    """Per line of an order: site, cost, candidates with breakdowns, reasons others were rejected."""
-    order = uow.orders.get(order_id, brand=brand)
+def assignment_view(uow: Any, order_id: str, brand: str | None = None, site: str | None = None) -> dict[str, Any]:
+    """Per line of an order: site, cost, candidates with breakdowns, reasons others were rejected.
+
+    With ``brand`` another brand's order is not found; with ``site`` only an order with a line at
+    that site is found, and only the lines assigned there are shown."""
+    order = uow.orders.get(order_id, brand=brand, site=site)
     stored = uow.routing.assignments([ln.id for ln in order.lines])
     items = []
     for ln in order.lines:
         a = stored.get(ln.id)
+        if site is not None and (a is None or a["site_id"] != site):
+            continue
         item: dict[str, Any] = {"line_id": ln.id, "sku": ln.sku, "quantity": ln.quantity, "status": ln.status.value,
                                 "site_id": None, "routed": a is not None}
         if a is not None:

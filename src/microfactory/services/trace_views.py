@@ -56,9 +56,14 @@ def _units(batches: list[Batch]) -> tuple[UnitRecord, ...]:
     return tuple(UnitRecord(f"{b.id}/{ln.line_id}", b.id, ln.order_id) for b in batches for ln in b.lines)
 
 
-def trace_forward_view(uow: Any, item: str, lot: str, *, customers: bool = False) -> dict[str, Any]:
-    """From a material lot to the batches and orders made from it (customer refs for admins only)."""
+def trace_forward_view(uow: Any, item: str, lot: str, *, customers: bool = False,
+                       site: str | None = None) -> dict[str, Any]:
+    """From a material lot to the batches and orders made from it (customer refs for admins only).
+
+    With ``site`` only that site's batches (and their orders) are followed."""
     batch_ids = uow.production.batches_using_lot(item, lot)
+    if site is not None:
+        batch_ids = [b.id for b in uow.production.list_batches(site=site, limit=100_000) if b.id in set(batch_ids)]
     if not batch_ids:
         raise NotFound(f"lot {item}/{lot} was not used by any batch", field="lot")
     batches = [uow.production.get_batch(b) for b in batch_ids]
