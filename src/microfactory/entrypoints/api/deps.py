@@ -43,12 +43,18 @@ def get_principal(c: Annotated[Container, Depends(get_container)],
         return authenticate(uow, secret.strip(), c.clock.now())
 
 
+MAX_CURSOR = 2**31 - 1
+
+
 def decode_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
     if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:  # "²".isdigit() but int("²") fails
         raise InvalidInput("cursor is not one this API returned", field="cursor")
-    return int(cursor)
+    value = int(cursor)
+    if value > MAX_CURSOR:  # row sequence numbers are 32-bit integers on PostgreSQL
+        raise InvalidInput("cursor is not one this API returned", field="cursor")
+    return value
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
