@@ -72,7 +72,16 @@ def _fits(group: list[_Part], part: _Part, rules: BatchRules) -> bool:
     qty = sum(p.qty for p in group) + part.qty
     if qty > min(_cap(p.line, rules) for p in [*group, part]):
         return False
-    return part.line.due_min - group[0].line.due_min <= rules.due_window
+    return part.line.due_min - group[0].line.due_min <= rules.due_window and _timely([*group, part])
+
+
+def _timely(parts: list[_Part]) -> bool:
+    """A batch must be able to finish by its due date: latest release + its work <= earliest due,
+    unless one of its lines alone already cannot (then joining does not make it worse)."""
+    def slack(ps: list[_Part]) -> float:
+        work = sum(op.minutes_per_unit * p.qty for p in ps for op in p.line.ops)
+        return min(p.line.due_min for p in ps) - max(p.line.release_min for p in ps) - work
+    return slack(parts) >= min(0.0, min(slack([p]) for p in parts))
 
 
 def _make(bid: str, parts: list[_Part]) -> Batch:
@@ -96,7 +105,8 @@ def _fill(parts: list[_Part], rules: BatchRules) -> list[list[_Part]]:
     for g in groups:
         small = sum(p.qty for p in g) < rules.min_batch
         if merged and (small or sum(p.qty for p in merged[-1]) < rules.min_batch) and \
-                sum(p.qty for p in merged[-1] + g) <= min(_cap(p.line, rules) for p in merged[-1] + g):
+                sum(p.qty for p in merged[-1] + g) <= min(_cap(p.line, rules) for p in merged[-1] + g) and \
+                _timely(merged[-1] + g):
             merged[-1].extend(g)
         else:
             merged.append(g)

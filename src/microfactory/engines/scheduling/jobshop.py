@@ -7,6 +7,7 @@ dispatch rules, CP-SAT model and LNS as site plans (used by the public benchmark
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from microfactory.engines.scheduling.core import (
@@ -16,7 +17,9 @@ from microfactory.engines.scheduling.core import (
     CoreTask,
     Weights,
 )
-from microfactory.engines.scheduling.search import SearchParams, optimise
+from microfactory.engines.scheduling.cpsat import solve_model
+from microfactory.engines.scheduling.search import SearchParams, SearchResult, best_dispatch, optimise
+from microfactory.engines.scheduling.tabu import improve_core
 from microfactory.errors import InvalidInput
 
 Alternative = tuple[int, int]
@@ -68,7 +71,7 @@ def to_core(shop: JobShop) -> CoreProblem:
 
 def solve_jobshop(shop: JobShop, time_limit_s: float, seed: int = 0, workers: int = 2,
                   lns: bool | None = None, full_share: float = 0.4, lns_step_s: float = 1.5,
-                  interleave: bool = False) -> JobShopResult:
+                  interleave: bool = False, tabu_share: float = 0.4) -> JobShopResult:
     """Minimise the makespan of ``shop`` with our model (dispatch hint, CP-SAT, LNS).
 
     ``lns`` None chooses by measurement (benchmarks/RESULTS.md): LNS after 40% of the time on
@@ -80,9 +83,47 @@ def solve_jobshop(shop: JobShop, time_limit_s: float, seed: int = 0, workers: in
         lns = any(len(op) > 1 for job in shop.jobs for op in job)
     sp = SearchParams(time_limit_s=time_limit_s, seed=seed, workers=workers, lns=lns, full_share=full_share,
                       lns_step_s=lns_step_s, interleave=interleave)
-    res = optimise(cp, 0, sp)
+    res = optimise(cp, 0, sp) if lns else tabu_then_cpsat(cp, time_limit_s, seed, workers, tabu_share)
     starts = tuple(tuple(res.solution[t].start for t in job.tasks) for job in cp.jobs)
     machine = tuple(tuple(cp.tasks[t].alts[res.solution[t].alt][0] for t in job.tasks) for job in cp.jobs)
     makespan = max(s.end for s in res.solution.values())
     return JobShopResult(shop.name, res.status, makespan, res.bound, res.runtime_s, seed, starts, machine,
                          res.lns_iterations)
+
+
+def lower_bound(cp: CoreProblem) -> int:
+    """Longest job (shortest alternatives) and, for operations with one machine, the busiest machine."""
+    job = max((sum(min(d for _m, d in cp.tasks[t].alts) for t in j.tasks) for j in cp.jobs), default=0)
+    load = [0] * len(cp.machines)
+    for task in cp.tasks:
+        if len(task.alts) == 1:
+            load[task.alts[0][0]] += task.alts[0][1]
+    return max(job, max(load, default=0))
+
+
+def tabu_then_cpsat(cp: CoreProblem, time_limit_s: float, seed: int, workers: int,
+                    tabu_share: float, first_share: float = 0.25) -> SearchResult:
+    """Classic job shop in three phases: CP-SAT from the best dispatch rule for ``first_share`` of the
+    time (most instances end here, proven optimal); tabu search (N5) from CP-SAT's schedule for
+    ``tabu_share``; CP-SAT again with the tabu schedule as hint and upper bound for the rest."""
+    t0 = time.monotonic()
+    lb = lower_bound(cp)
+    rule, hint = best_dispatch(cp)
+    hint_obj = max(s.end for s in hint.values())
+    out = solve_model(cp, hint_obj, time_limit_s * first_share, seed, workers, hint, objective_ub=hint_obj)
+    best, bound = (out.solution or hint), max(lb, out.bound)
+    ms = max(s.end for s in best.values())
+    iters = 0
+    if out.status != "optimal" and ms > bound:
+        best, tres = improve_core(cp, best, time_limit_s * tabu_share, seed, int(bound))
+        ms, iters = tres.makespan, tres.iterations
+        left = time_limit_s - (time.monotonic() - t0)
+        if ms > bound and left > 0.2:
+            out = solve_model(cp, ms, left, seed + 1, workers, best, objective_ub=ms)
+            bound = max(bound, out.bound)
+            if out.solution is not None and max(s.end for s in out.solution.values()) <= ms:
+                best = out.solution
+                ms = max(s.end for s in best.values())
+    status = "optimal" if out.status == "optimal" or ms <= bound else "feasible"
+    bound = ms if status == "optimal" else bound
+    return SearchResult(status, float(ms), float(bound), time.monotonic() - t0, best, rule, hint_obj, iters)
