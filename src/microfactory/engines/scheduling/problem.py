@@ -259,6 +259,7 @@ class ScheduleParams:
     deviation_weight: int = 1
     warm_start_rule: str = "best"
     lns: bool = True
+    local_search_share: float = 0.5
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0 or self.workers < 1:
@@ -266,6 +267,8 @@ class ScheduleParams:
         weights = (self.tardiness_weight, self.changeover_weight, self.makespan_weight, self.deviation_weight)
         if min(weights) < 0:
             raise InvalidInput("objective weights must be >= 0", field="tardiness_weight")
+        if not 0.0 <= self.local_search_share < 1.0:
+            raise InvalidInput("local_search_share must be in [0, 1)", field="local_search_share")
         rules = ("best", "edd", "spt", "fifo", "mwkr", "group", "none")
         if self.warm_start_rule not in rules:
             raise InvalidInput(f"warm_start_rule must be one of {', '.join(rules)}", field="warm_start_rule")

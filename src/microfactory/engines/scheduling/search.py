@@ -18,6 +18,7 @@ from itertools import pairwise
 from microfactory.engines.scheduling.core import CoreProblem, TaskSol, evaluate
 from microfactory.engines.scheduling.cpsat import Restriction, solve_model
 from microfactory.engines.scheduling.dispatch import RULES, dispatch
+from microfactory.engines.scheduling.sitesearch import job_order, lex_key, local_search
 
 #: From this many tasks on, LNS neighbourhoods also limit changeover arcs to a time window.
 WINDOW_FROM_TASKS = 150
@@ -35,6 +36,7 @@ class SearchParams:
     warm_start_rule: str = "best"
     lns_step_s: float = 1.5
     interleave: bool = False
+    local_search_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +67,16 @@ def optimise(cp: CoreProblem, horizon: int, params: SearchParams) -> SearchResul
     t0 = time.monotonic()
     rule, hint = best_dispatch(cp, "fifo" if params.warm_start_rule == "none" else params.warm_start_rule)
     hint_obj = evaluate(cp, hint)[0]
+    if params.local_search_share > 0 and params.warm_start_rule != "none":
+        hint = _local_search(cp, hint, params)
     h = max(horizon, max(s.end for s in hint.values()))
     use_hint = params.warm_start_rule != "none"
-    budget = params.time_limit_s * (params.full_share if params.lns else 1.0)
+    left = params.time_limit_s - (time.monotonic() - t0)
+    budget = max(0.1, left * (params.full_share if params.lns else 1.0))
     out = solve_model(cp, h, budget, params.seed, params.workers, hint if use_hint else None,
                       interleave=params.interleave)
     best, status, bound = hint, "feasible", out.bound
-    if out.solution is not None and evaluate(cp, out.solution)[0] <= hint_obj:
+    if out.solution is not None and lex_key(cp, out.solution) <= lex_key(cp, hint):
         best, status = out.solution, out.status
     if out.status == "infeasible":
         status = "infeasible"
@@ -83,6 +88,14 @@ def optimise(cp: CoreProblem, horizon: int, params: SearchParams) -> SearchResul
             status = "optimal"
     obj = evaluate(cp, best)[0]
     return SearchResult(status, float(obj), float(min(bound, obj)), time.monotonic() - t0, best, rule, hint_obj, iters)
+
+
+def _local_search(cp: CoreProblem, hint: dict[int, TaskSol], params: SearchParams) -> dict[int, TaskSol]:
+    """Late-acceptance search over batch orders (sitesearch) from every dispatch rule's order."""
+    extra = ("group",) if cp.setup is not None else ()
+    starts = [job_order(cp, hint)] + [job_order(cp, dispatch(cp, r)) for r in RULES + extra]
+    res = local_search(cp, starts, params.time_limit_s * params.local_search_share, params.seed)
+    return res.solution if lex_key(cp, res.solution) <= lex_key(cp, hint) else hint
 
 
 def _lns(cp: CoreProblem, h: int, best: dict[int, TaskSol], deadline: float,
@@ -100,10 +113,8 @@ def _lns(cp: CoreProblem, h: int, best: dict[int, TaskSol], deadline: float,
         restrict = _restriction(cp, best, relaxed)
         out = solve_model(cp, h, step, rng.randrange(1 << 30), params.workers, best, restrict, best_obj)
         iters += 1
-        if out.solution is not None:
-            obj = evaluate(cp, out.solution)[0]
-            if obj <= best_obj:
-                best, best_obj = out.solution, obj
+        if out.solution is not None and lex_key(cp, out.solution) <= lex_key(cp, best):
+            best, best_obj = out.solution, evaluate(cp, out.solution)[0]
         share = min(0.6, share * 1.1) if out.status == "optimal" else max(0.05, share / 1.1)
     return best, iters
 

@@ -63,7 +63,8 @@ def plan_site(problem: SchedulingProblem, params: ScheduleParams) -> Schedule:
 
 def solve_compiled(problem: SchedulingProblem, cp: CoreProblem, params: ScheduleParams) -> Schedule:
     sp = SearchParams(time_limit_s=params.time_limit_s, seed=params.seed, workers=params.workers,
-                      lns=params.lns, warm_start_rule=params.warm_start_rule)
+                      lns=params.lns, warm_start_rule=params.warm_start_rule,
+                      local_search_share=params.local_search_share)
     res = optimise(cp, problem.horizon, sp)
     report = (res.status, res.objective, res.bound, res.runtime_s)
     return build_schedule(problem, cp, res.solution, f"cpsat (hint {res.hint_rule})", report, params.seed)
