@@ -21,13 +21,15 @@ def berlin(container: Container) -> Container:
 
 
 def test_cap_comes_from_free_capacity_of_the_chosen_sites(berlin: Container) -> None:
-    """The cap is the engine's best mix over the sites' free minutes in the window."""
+    """The cap is the site's units of any mix: its bottleneck free minutes over the worst variant's."""
     view = open_(berlin)
     detail = view["cap_detail"]
-    assert view["cap"] == detail["max_units"] > 0
-    assert detail["status"] in ("optimal", "feasible")
+    assert view["cap"] == detail["max_units"] == detail["per_site"]["mf-kreuzberg"] > 0
+    assert detail["status"] == "optimal"
     assert set(detail["minutes_per_unit"]) == {"kiez-jean", "kiez-jacket"}
-    assert detail["free_minutes"]["sewing"] > 0
+    k = detail["bottleneck"]["mf-kreuzberg"]
+    free, worst = detail["free_minutes"]["mf-kreuzberg"][k], detail["worst_minutes"][k]
+    assert view["cap"] == int(free // worst + 1e-9)
 
 
 def test_pledge_exactly_at_the_deadline_in_another_time_zone_is_refused(berlin: Container) -> None:

@@ -1,17 +1,20 @@
-"""Pre-order campaigns in the store: open with a capacity cap, pledge, cancel, close and convert.
+"""Pre-order campaigns in the store: open with a capacity hold, pledge, cancel, close and convert.
 
-A campaign's cap comes from the free capacity of its chosen sites over its production
-window: per site, process and day, ``capacity_min - reserved_min`` from the ``capacity``
-table where routing has filled it, else ``Site.process_minutes``; summed per process over
-the sites and days, and handed to :func:`engines.campaigns.campaign_cap` with each
-product's minutes per unit (the most demanding variant of the campaign per process). The
-cap is the best mix (``max_units``) and the process minutes are checked pledge by pledge,
-so no mix that cannot be made is ever sold.
+A campaign's cap is a reservation of capacity (``services/campaign_capacity.py``, engine
+``engines/campaign_capacity.py``): when it opens, the free minutes of each chosen site, per
+process and day of the production window (``capacity_min - reserved_min``, rows locked), give
+the units each site can make of any mix of the campaign's variants (its bottleneck process
+decides); the cap is their sum and those minutes are held in the ``capacity`` table under
+``campaign:<id>``. Two campaigns (or a campaign and routing) can therefore never sell the same
+minutes. At close the hold is released and the converted lines are routed to the campaign's
+sites in the same transaction (``services/routing_bulk.py``), so held minutes become line
+reservations; a released campaign just frees its hold.
 
 Pledges are orders in status ``pledged`` (channel ``campaign``) plus a pledge row. The
 campaign row is locked while a pledge is checked (``SELECT ... FOR UPDATE`` on
 PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises writers), and it carries the running
-tally, so two concurrent pledges for the last unit cannot both pass.
+tally, so two concurrent pledges for the last unit cannot both pass. A pledge's line is made
+at one site, so a pledge larger than the biggest site's share is refused.
 
 Times: ``now`` is naive UTC (the store's convention) or timezone-aware (converted).
 ``uow`` is the SQL unit of work (``Any``: ``uow.demand`` is created lazily).
@@ -20,9 +23,8 @@ Times: ``now`` is naive UTC (the store's convention) or timezone-aware (converte
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from microfactory.domain.catalog import Catalog, make_variant
@@ -36,6 +38,7 @@ from microfactory.domain.orders import (
     StatusChanged,
     advance_order,
 )
+from microfactory.engines.campaign_capacity import site_cap
 from microfactory.engines.campaigns import (
     Accepted,
     Campaign,
@@ -47,7 +50,6 @@ from microfactory.engines.campaigns import (
     PledgeTally,
     Refusal,
     accept_pledge,
-    campaign_cap,
 )
 from microfactory.engines.campaigns import cancel_pledge as engine_cancel
 from microfactory.engines.campaigns import close_campaign as engine_close
@@ -58,12 +60,10 @@ from microfactory.errors import (
     InvalidInput,
     MicrofactoryError,
 )
+from microfactory.services.campaign_capacity import release_hold, take_hold, window_free
 from microfactory.services.demand_routing import route_orders
 
 MAX_WINDOW_DAYS = 120
-#: Above this many converted orders a close routes through the engine with bulk writes: the
-#: routing service books capacity and stock line by line (about 20 ms a line on SQLite).
-SERVICE_ROUTING_MAX = 500
 
 
 def utc_naive(now: datetime) -> datetime:
@@ -96,6 +96,7 @@ class CampaignRequest:
     deposit_fraction: float = 1.0
     partial_outcomes: bool = False
     campaign_id: str | None = None
+    max_units: int | None = None         # the brand's own limit on the cap (None: all the free capacity)
 
 
 def _variants(req: CampaignRequest, catalog: Catalog) -> dict[str, dict[str, Any]]:
@@ -113,22 +114,6 @@ def _variants(req: CampaignRequest, catalog: Catalog) -> dict[str, dict[str, Any
     if not out:
         raise InvalidInput("a campaign needs at least one variant", field="variants")
     return out
-
-
-def free_minutes(uow: Any, network: Network, site_ids: tuple[str, ...], start: date, end: date) -> dict[str, float]:
-    """Free minutes per process over the sites and days [start, end] (module doc)."""
-    booked = uow.demand.capacity_rows(site_ids, start, end)
-    free: dict[str, float] = defaultdict(float)
-    for sid in site_ids:
-        site = network.site(sid)
-        day = start
-        while day <= end:
-            for process in site.processes:
-                row = booked.get((sid, process, day))
-                free[process] += (max(row[0] - row[1], 0.0) if row is not None
-                                  else site.process_minutes(process, day))
-            day += timedelta(days=1)
-    return dict(free)
 
 
 def minutes_per_unit(variants: dict[str, dict[str, Any]], catalog: Catalog) -> dict[str, dict[str, float]]:
@@ -183,23 +168,27 @@ def open_campaign(uow: Any, req: CampaignRequest, *, now: datetime, actor: str =
     if deadline_utc <= now or req.window_start < deadline_utc.date():
         raise InvalidInput("the deadline must be in the future and before the production window",
                            field="deadline")
-    free = free_minutes(uow, network, req.sites, req.window_start, req.window_end)
+    free = window_free(uow, network, req.sites, req.window_start, req.window_end)
     mpu = minutes_per_unit(variants, catalog)
-    cap = campaign_cap(free, mpu, time_limit_s=2.0, seed=0)
+    cap = site_cap(free, mpu, max_units=req.max_units)
     spec = {"variants": variants, "deadline_local": req.deadline.isoformat(), "time_zone": req.time_zone,
             "unit_price": req.unit_price, "payment": campaign.payment.value,
             "deposit_fraction": req.deposit_fraction, "minimum_total": req.minimum_total,
             "minimum_per_product": dict(req.minimum_per_product), "partial_outcomes": req.partial_outcomes,
             "sites": list(req.sites), "window_start": req.window_start.isoformat(),
-            "window_end": req.window_end.isoformat()}
-    detail = {"free_minutes": free, "minutes_per_unit": mpu, "guaranteed_units": cap.guaranteed_units,
-              "max_units": cap.max_units, "per_product": cap.per_product, "status": cap.status,
+            "window_end": req.window_end.isoformat(), "max_units": req.max_units}
+    detail = {"free_minutes": {s: {k: round(sum(v), 2) for k, v in per.items()} for s, per in free.items()},
+              "minutes_per_unit": mpu, "worst_minutes": cap.worst_minutes, "per_site": cap.per_site,
+              "bottleneck": cap.bottleneck, "max_units": cap.units, "status": cap.status,
               "objective": cap.objective, "bound": cap.bound, "runtime_s": round(cap.runtime_s, 4), "seed": cap.seed}
     uow.demand.add_campaign({"id": cid, "brand_id": req.brand, "name": req.name, "status": "open",
-                             "deadline_utc": deadline_utc, "spec": spec, "cap": cap.max_units, "cap_detail": detail,
+                             "deadline_utc": deadline_utc, "spec": spec, "cap": cap.units, "cap_detail": detail,
                              "units_by_product": dict.fromkeys(campaign.products, 0), "outcome": None,
                              "created_at": now, "closed_at": None})
-    uow.audit.add(actor, "campaign.open", "campaign", cid, {"cap": cap.max_units, "sites": list(req.sites)}, now)
+    detail["held_minutes"] = round(take_hold(uow, cid, cap, req.window_start), 2)
+    uow.demand.set_cap_detail(cid, detail)
+    uow.audit.add(actor, "campaign.open", "campaign", cid, {"cap": cap.units, "sites": list(req.sites),
+                                                            "held_minutes": detail["held_minutes"]}, now)
     return campaign_view(uow.demand.get_campaign(cid))
 
 
@@ -209,7 +198,7 @@ def campaign_from_row(row: dict[str, Any]) -> Campaign:
                     datetime.fromisoformat(spec["deadline_local"]), spec["time_zone"], spec["unit_price"],
                     PaymentPlan(spec["payment"]), spec["deposit_fraction"], spec["minimum_total"],
                     spec["minimum_per_product"], row["cap"], spec["partial_outcomes"],
-                    CapacityLimit(detail["free_minutes"], detail["minutes_per_unit"]))
+                    None if "per_site" in detail else CapacityLimit(detail["free_minutes"], detail["minutes_per_unit"]))
 
 
 def _state(row: dict[str, Any], pledges: tuple[Pledge, ...] | None = None) -> CampaignState:
@@ -258,6 +247,7 @@ def place_pledge(uow: Any, req: PledgeRequest, *, now: datetime, actor: str = "s
     sku = _resolve_sku(req, row["spec"])
     n = uow.demand.count_pledges(req.campaign_id) + 1
     pid = f"{req.campaign_id}-P{n:05d}"
+    _check_one_site(row, req.quantity)
     result = accept_pledge(_state(row), Pledge(pid, req.customer_ref, sku, req.quantity), at.replace(tzinfo=UTC))
     if not isinstance(result, Accepted):
         err, fld = _REFUSAL_ERRORS[result.reason]
@@ -273,6 +263,14 @@ def place_pledge(uow: Any, req: PledgeRequest, *, now: datetime, actor: str = "s
     uow.demand.add_order_events([_note(order.id, "pledge_accepted", at, actor,
                                        f"campaign {row['id']}: paid {result.event.amount:.2f}")])
     return pledge_view(uow.demand.get_pledge(pid))
+
+
+def _check_one_site(row: dict[str, Any], quantity: int) -> None:
+    """A pledge's line is made at one site: refuse one larger than the biggest site's share."""
+    per_site = row["cap_detail"].get("per_site")
+    if per_site and quantity > max(per_site.values()):
+        raise CapacityExceeded(f"a pledge of {quantity} units is more than one site can make "
+                               f"({max(per_site.values())})", field="quantity", details={"reason": "cap_reached"})
 
 
 def _pledge_order(uow: Any, row: dict[str, Any], pid: str, sku: str, req: PledgeRequest, at: datetime) -> Order:
@@ -323,13 +321,11 @@ def cancel_pledge(uow: Any, campaign_id: str, pledge_id: str, *, now: datetime,
     return pledge_view(uow.demand.get_pledge(pledge_id))
 
 
-def close_campaign(uow: Any, campaign_id: str, *, now: datetime, actor: str = "system",
-                   route_via: str = "auto") -> dict[str, Any]:
+def close_campaign(uow: Any, campaign_id: str, *, now: datetime, actor: str = "system") -> dict[str, Any]:
     """Decide go/release per product, convert and route or release every pledge. Idempotent.
 
-    ``route_via``: ``service`` (routing service: capacity and stock booked, per line),
-    ``engine`` (routing engine, bulk writes, no booking) or ``auto`` (service up to
-    ``SERVICE_ROUTING_MAX`` converted orders, engine beyond).
+    The campaign's capacity hold is released and the converted lines are routed in bulk to the
+    campaign's sites by the routing service, in this transaction (module doc).
     """
     at = utc_naive(now)
     row = uow.demand.get_campaign(campaign_id, lock=True)
@@ -346,12 +342,12 @@ def close_campaign(uow: Any, campaign_id: str, *, now: datetime, actor: str = "s
     _release(uow, [(orders[by_pledge[e.pledge_id]["order_id"]], e.amount) for e in refund], campaign_id, at, actor)
     uow.demand.set_pledge_statuses([(e.pledge_id, "converted") for e in convert]
                                    + [(e.pledge_id, "refunded") for e in refund])
-    via = route_via if route_via != "auto" else ("service" if len(converted) <= SERVICE_ROUTING_MAX else "engine")
-    routing = route_orders(uow, converted, now=at, actor=actor, site_ids=tuple(row["spec"]["sites"]), via=via)
+    released = release_hold(uow, campaign_id)
+    routing = route_orders(uow, converted, now=at, actor=actor, site_ids=tuple(row["spec"]["sites"]))
     summary = {"products": [{"product": p.product, "outcome": p.outcome.value, "units": p.units,
                              "minimum": p.minimum} for p in outcome.products],
                "total_units": outcome.total_units, "converted": len(convert), "refunded": len(refund),
-               "routing": routing}
+               "hold_released_minutes": round(released, 2), "routing": routing}
     uow.demand.close_campaign(campaign_id, summary, at)
     uow.audit.add(actor, "campaign.close", "campaign", campaign_id,
                   {"converted": len(convert), "refunded": len(refund)}, at)

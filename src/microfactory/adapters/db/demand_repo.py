@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from microfactory.adapters.db import tables as t
 from microfactory.adapters.db import tables_demand as d
+from microfactory.adapters.db.bulk_sql import insert_rows, update_rows
 from microfactory.adapters.db.upsert import upsert
 from microfactory.domain.orders import Order, StatusChanged
 from microfactory.errors import NotFound
@@ -66,6 +67,9 @@ class DemandRepository:
         self.conn.execute(update(d.campaigns).where(d.campaigns.c.id == campaign_id)
                           .values(units_by_product=units_by_product, version=d.campaigns.c.version + 1))
 
+    def set_cap_detail(self, campaign_id: str, detail: dict[str, Any]) -> None:
+        self.conn.execute(update(d.campaigns).where(d.campaigns.c.id == campaign_id).values(cap_detail=detail))
+
     def close_campaign(self, campaign_id: str, outcome: dict[str, Any], at: datetime) -> None:
         self.conn.execute(update(d.campaigns).where(d.campaigns.c.id == campaign_id)
                           .values(status="closed", outcome=outcome, closed_at=at, version=d.campaigns.c.version + 1))
@@ -75,6 +79,26 @@ class DemandRepository:
         q = select(t.capacity).where(and_(t.capacity.c.site_id.in_(list(site_ids)), t.capacity.c.day >= start,
                                           t.capacity.c.day <= end))
         return {(r.site_id, r.process, r.day): (r.capacity_min, r.reserved_min) for r in self.conn.execute(q)}
+
+    def reserve_capacity(self, rows: Sequence[tuple[str, str, str, date, float]]) -> None:
+        """Bulk capacity reservations: (reference, site, process, day, minutes) rows are inserted and
+        added to ``capacity.reserved_min`` per (site, process, day), in lock order, one statement each.
+        The capacity rows must exist and be locked by the caller (the routing service's rule)."""
+        kept = [r for r in rows if r[4] > 1e-6]
+        if not kept:
+            return
+        insert_rows(self.conn, t.capacity_reservations, [
+            {"line_id": ref, "site_id": s, "process": p, "day": day, "minutes": m} for ref, s, p, day, m in kept])
+        per_key: dict[tuple[str, str, date], float] = {}
+        for _, s, p, day, m in kept:
+            per_key[(s, p, day)] = per_key.get((s, p, day), 0.0) + m
+        update_rows(self.conn, t.capacity, ["site_id", "process", "day"],
+                    [{"reserved_min": m, "site_id": s, "process": p, "day": day}
+                     for (s, p, day), m in sorted(per_key.items())], increment=["reserved_min"])
+
+    def save_assignments(self, rows: Sequence[Row]) -> None:
+        """Bulk upsert of routing assignments (line_id, site_id, run_id, cost, detail, at)."""
+        insert_rows(self.conn, t.assignments, list(rows), conflict=["line_id"])
 
     # -- pledges ---------------------------------------------------------------------
     def count_pledges(self, campaign_id: str) -> int:
@@ -102,32 +126,25 @@ class DemandRepository:
 
     def set_pledge_statuses(self, statuses: Sequence[tuple[str, str]]) -> None:
         """(pledge id, status) pairs, in one executemany."""
-        if statuses:
-            self.conn.execute(update(d.campaign_pledges).where(d.campaign_pledges.c.id == bindparam("pid"))
-                              .values(status=bindparam("st")), [{"pid": p, "st": s} for p, s in statuses])
+        update_rows(self.conn, d.campaign_pledges, ["id"], [{"status": s, "id": p} for p, s in statuses])
 
     # -- orders in bulk (a campaign close converts thousands at once) ----------------
     def save_order_statuses(self, orders: Sequence[Order], events: Iterable[StatusChanged], actor: str) -> None:
         """Bulk form of ``OrderRepository.save_status``: statuses of orders and lines, then events."""
         if orders:
-            self.conn.execute(update(t.orders).where(t.orders.c.id == bindparam("oid"))
-                              .values(status=bindparam("st"), version=t.orders.c.version + 1),
-                              [{"oid": o.id, "st": o.status.value} for o in orders])
-            self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == bindparam("lid"))
-                              .values(status=bindparam("st")),
-                              [{"lid": ln.id, "st": ln.status.value} for o in orders for ln in o.lines])
+            update_rows(self.conn, t.orders, ["id"], [{"status": o.status.value, "version": 1, "id": o.id}
+                                                      for o in orders], increment=["version"])
+            update_rows(self.conn, t.order_lines, ["id"], [{"status": ln.status.value, "id": ln.id}
+                                                           for o in orders for ln in o.lines])
         self.add_order_events([{"order_id": e.order_id, "line_id": e.line_id, "kind": "status_changed",
                                 "old": e.old.value, "new": e.new.value, "at": e.at, "reason": e.reason,
                                 "actor": actor} for e in events])
 
     def add_order_events(self, rows: list[Row]) -> None:
-        if rows:
-            self.conn.execute(t.order_events.insert(), rows)
+        insert_rows(self.conn, t.order_events, rows)
 
     def set_line_sites(self, sites: dict[str, str | None]) -> None:
-        if sites:
-            self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == bindparam("lid"))
-                              .values(site_id=bindparam("sid")), [{"lid": k, "sid": v} for k, v in sites.items()])
+        update_rows(self.conn, t.order_lines, ["id"], [{"site_id": v, "id": k} for k, v in sites.items()])
 
     def orders_by_ids(self, order_ids: Sequence[str]) -> list[Order]:
         """Orders with their lines, a thousand ids per query."""
