@@ -316,3 +316,20 @@ def test_catalog_yaml_with_wrong_types_loads_nothing(db_url: str, tmp_path: Path
     assert "catalog.yaml" in result.output
     assert row_counts(c) == before
     c.engine.dispose()
+
+
+def test_nul_characters_in_json_strings_are_refused(client: TestClient, loaded: Container) -> None:
+    """NUL in a brand, product, external id or customer ref is a 4xx (PostgreSQL cannot store it); nothing stored."""
+    before = row_counts(loaded)
+    for i, change in enumerate(({"brand": "spr\u0000ee"}, {"external_id": "x\u0000"},
+                                {"customer": {"lat": 52.5, "lon": 13.4, "ref": "\u0000"}},
+                                {"lines": [{**TEE["lines"][0], "product": "spree-tee\u0000"}]})):
+        r = client.post("/v1/orders", json={**TEE, **change}, headers={"Idempotency-Key": f"nul-{i}"})
+        if r.status_code == 201:  # SQLite stores NUL faithfully: then it is one new order, nothing else
+            assert loaded.engine.dialect.name == "sqlite"
+            after = row_counts(loaded)
+            assert after["orders"] == before["orders"] + 1
+            before = after
+            continue
+        assert_refused(r, (404, 422))
+    assert row_counts(loaded) == before

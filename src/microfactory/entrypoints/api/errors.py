@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microfactory.errors import HTTP_STATUS, ErrorCode, MicrofactoryError
@@ -67,6 +68,17 @@ def install(app: FastAPI) -> None:
                 403: "forbidden", 413: "payload_too_large"}.get(exc.status_code, "http_error")
         field = {400: "body", 413: "body", 401: "authorization", 404: "path", 405: "method"}.get(exc.status_code)
         return JSONResponse({"code": code, "message": str(exc.detail), "field": field}, status_code=exc.status_code)
+
+    @app.exception_handler(DataError)
+    async def _data(_req: Request, exc: DataError) -> JSONResponse:
+        """A value the database cannot store or compare (NUL in text, a number out of range): the
+        caller's input, so a 422 (SQLite accepts such values; PostgreSQL refuses them)."""
+        import logging
+
+        logging.getLogger("microfactory.api").warning("input refused by the database: %s", exc.orig)
+        return JSONResponse({"code": ErrorCode.INVALID_INPUT.value, "field": "request",
+                             "message": "a value in the request cannot be stored or compared "
+                                        "(NUL character, or a number out of range)"}, status_code=422)
 
     @app.exception_handler(Exception)
     async def _internal(_req: Request, exc: Exception) -> JSONResponse:  # the only catch-all: report, never hide
