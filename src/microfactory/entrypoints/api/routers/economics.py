@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from microfactory.domain.access import Role, brand_scope, require, site_scope
+from microfactory.domain.access import Principal, Role, brand_scope, require, site_scope
 from microfactory.domain.catalog import parse_options
 from microfactory.entrypoints.api.deps import ContainerDep, PrincipalDep, UowDep
 from microfactory.entrypoints.api.errors import error_responses
@@ -25,21 +25,30 @@ router = APIRouter(prefix="/v1", tags=["economics"])
 SIGNED_IN = (Role.ADMIN, Role.BRAND, Role.SITE_OPERATOR)
 
 
-@router.get("/costing/unit-cost", responses=error_responses(404, 422))
+def _costable(uow: Any, p: Principal, product: str) -> None:
+    """Costing needs a signed-in role; a brand costs only its own products (another brand's is not found)."""
+    from microfactory.errors import NotFound
+
+    require(p, *SIGNED_IN)
+    if product not in uow.catalog.load(uow.network.load(), brand=brand_scope(p)).products:
+        raise NotFound(f"product {product!r} does not exist", field="product")
+
+
+@router.get("/costing/unit-cost", responses=error_responses(401, 403, 404, 422))
 def get_unit_cost(uow: UowDep, p: PrincipalDep, product: str = Query(..., max_length=64), site: str = Query(..., max_length=64),
                   batch: int = Query(1, ge=1, le=100000), options: str = Query("", max_length=500),
                   margin: float = Query(0.5, ge=0, lt=1), overhead: float = Query(0.25, ge=0, le=10)) -> dict[str, Any]:
     """Unit cost of a variant at a site and batch size: breakdown, cost curve and price for a margin."""
-    require(p, *SIGNED_IN)
+    _costable(uow, p, product)
     return eco.unit_cost_view(uow, product, parse_options(options), site, batch, overhead_rate=overhead, margin=margin)
 
 
-@router.get("/costing/sensitivity", responses=error_responses(404, 422))
+@router.get("/costing/sensitivity", responses=error_responses(401, 403, 404, 422))
 def get_sensitivity(uow: UowDep, p: PrincipalDep, product: str = Query(..., max_length=64), site: str = Query(..., max_length=64),
                     batch: int = Query(1, ge=1), options: str = Query("", max_length=500),
                     shock: float = Query(0.1, gt=0, lt=1)) -> dict[str, Any]:
     """Unit cost and margin when each material price moves by +-shock (tornado rows)."""
-    require(p, *SIGNED_IN)
+    _costable(uow, p, product)
     return eco.sensitivity_view(uow, product, parse_options(options), site, batch, shock=shock)
 
 
