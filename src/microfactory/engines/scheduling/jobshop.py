@@ -18,7 +18,12 @@ from microfactory.engines.scheduling.core import (
     Weights,
 )
 from microfactory.engines.scheduling.cpsat import solve_model
-from microfactory.engines.scheduling.search import SearchParams, SearchResult, best_dispatch, optimise
+from microfactory.engines.scheduling.search import (
+    SearchParams,
+    SearchResult,
+    best_dispatch,
+    optimise,
+)
 from microfactory.engines.scheduling.tabu import improve_core
 from microfactory.errors import InvalidInput
 

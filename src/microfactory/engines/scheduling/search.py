@@ -95,7 +95,7 @@ def _local_search(cp: CoreProblem, hint: dict[int, TaskSol], params: SearchParam
     extra = ("group",) if cp.setup is not None else ()
     starts = [job_order(cp, hint)] + [job_order(cp, dispatch(cp, r)) for r in RULES + extra]
     res = local_search(cp, starts, params.time_limit_s * params.local_search_share, params.seed)
-    return res.solution if lex_key(cp, res.solution) <= lex_key(cp, hint) else hint
+    return res.solution if lex_key(cp, res.solution) < lex_key(cp, hint) else hint
 
 
 def _lns(cp: CoreProblem, h: int, best: dict[int, TaskSol], deadline: float,

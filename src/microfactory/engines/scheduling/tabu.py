@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
+from itertools import pairwise
 
 from microfactory.engines.scheduling.core import CoreProblem, TaskSol
 
@@ -90,8 +91,7 @@ class _State:
             e = head[o] + d[o]
             for s in (js[o], ms[o]):
                 if s >= 0:
-                    if head[s] < e:
-                        head[s] = e
+                    head[s] = max(head[s], e)
                     indeg[s] -= 1
                     if indeg[s] == 0:
                         order.append(s)
@@ -107,8 +107,7 @@ class _State:
             if b >= 0 and tail[b] + d[b] > t:
                 t = tail[b] + d[b]
             tail[o] = t
-            if head[o] + d[o] + t > best:
-                best = head[o] + d[o] + t
+            best = max(best, head[o] + d[o] + t)
         self.makespan = best
 
     def critical_blocks(self, rng: random.Random) -> list[list[int]]:
@@ -124,7 +123,7 @@ class _State:
             path.append(o)
         path.reverse()
         blocks: list[list[int]] = [[path[0]]]
-        for a, b in zip(path, path[1:]):
+        for a, b in pairwise(path):
             if self.ms[a] == b:
                 blocks[-1].append(b)
             else:
