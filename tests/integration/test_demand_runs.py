@@ -99,3 +99,35 @@ def test_unfilled_run_fails_cleanly_per_brand_choice(berlin: Container) -> None:
     assert view["status"] == "failed" and view["batch_id"] is None
     assert {ln["line_id"]: ln["outcome"] for ln in view["lines"]} == {kiez: "released", nord: "rerouted"}
     assert k == "cancelled" and n == "routed" and again["status"] == "failed"
+
+
+def test_filled_run_books_its_lines_at_its_site_through_the_routing_service(berlin: Container) -> None:
+    """A line routed elsewhere gives its booking back; both lines end with minutes and an assignment at the site."""
+    from sqlalchemy import text
+
+    from microfactory.services.routing import place_new_order
+
+    kiez, nord = _setup(berlin, 5)
+    with berlin.uow() as uow:
+        place_new_order(uow, nord.rsplit("-", 1)[0], now=NOW, actor="test")
+        uow.orders.set_line_site(nord, "mf-wedding")       # pretend routing chose another site
+        uow.routing.release([nord])
+        uow.routing.reserve(nord, "mf-wedding", {("sewing", NOW.date() + timedelta(days=2)): 30.0})
+        join(uow, "R1", "kiez", kiez, now=NOW, actor="test")
+        view = join(uow, "R1", "nordlicht", nord, now=NOW, actor="test")
+        uow.commit()
+        booking = run_view(uow, "R1")["sharing"]["booking"]
+        reservations = {i: uow.routing.line_reservations(i) for i in (kiez, nord)}
+        assigned = uow.routing.assignments([kiez, nord])
+    assert view["status"] == "scheduled" and booking["moved"] == 1 and booking["assigned"] == 2
+    for i in (kiez, nord):
+        assert reservations[i] and {r["site_id"] for r in reservations[i]} == {"mf-kreuzberg"}
+        assert assigned[i]["site_id"] == "mf-kreuzberg"
+    with berlin.engine.connect() as conn:
+        over = conn.execute(text("SELECT COUNT(*) FROM capacity WHERE reserved_min > capacity_min + 1e-6 OR "
+                                 "ABS(reserved_min - (SELECT COALESCE(SUM(minutes), 0) FROM capacity_reservations r "
+                                 "WHERE r.site_id = capacity.site_id AND r.process = capacity.process "
+                                 "AND r.day = capacity.day)) > 1e-6")).scalar_one()
+        lines = conn.execute(text("SELECT status, site_id FROM order_lines WHERE id IN (:a, :b)"),
+                             {"a": kiez, "b": nord}).all()
+    assert over == 0 and set(lines) == {("routed", "mf-kreuzberg")}

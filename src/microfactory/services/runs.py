@@ -6,8 +6,10 @@ filtered by that brand, so another brand's lines, units and share never leave th
 a brand with no line in a run gets NotFound (404), as if the run did not exist.
 
 When the lines reach the minimum the run is resolved at once: one batch (``batches`` with
-its lines) is created for the planner to schedule, the lines move to ``routed`` at the
-run's site, and the fixed cost is shared by the chosen rule. The stored sharing holds the
+its lines) is created for the planner to schedule, the lines are booked at the run's site
+through the routing service (capacity and stock reserved, assignment stored; a line routed
+elsewhere gives its booking back first; one that no longer fits stays ``validated`` and is
+counted in ``sharing.booking.unassigned``), and the fixed cost is shared by the chosen rule. The stored sharing holds the
 rule, its inputs (units per brand, fixed cost, minimum, surcharge), the result (shares,
 standard errors) and the solver figures (status, objective, bound, runtime, seed).
 
@@ -175,24 +177,54 @@ def _free_lot(uow: Any, site: str, now: datetime) -> str:
     raise Conflict(f"no free lot number left at {site} today", field="lot")
 
 
+def _book_at_site(uow: Any, row: dict[str, Any], lines: list[dict[str, Any]], now: datetime,
+                  actor: str) -> dict[str, Any]:
+    """Book the run's lines at its site through the routing service (capacity, stock, assignment).
+
+    Lines already routed to the run's site keep their booking; lines routed elsewhere give
+    theirs back (capacity and stock) and return to ``validated``; then every validated line is
+    routed in one bulk run restricted to the run's site.
+    """
+    from microfactory.services.routing import RouteRequest, _release_stock
+    from microfactory.services.routing_bulk import route_orders_bulk
+
+    site = row["site_id"]
+    orders = {}
+    for r in lines:
+        orders.setdefault(r["order_id"], uow.orders.get(r["order_id"]))
+    ids = [r["line_id"] for r in lines]
+    moving = [r["line_id"] for r in uow.routing.line_refs(statuses=["routed"], line_ids=ids)
+              if r["site_id"] not in (None, site)]
+    if moving:
+        uow.routing.release(moving)
+        _release_stock(uow, set(moving), now)
+        for r in (r for r in lines if r["line_id"] in moving):
+            order, evs = advance_line(orders[r["order_id"]], r["line_id"], OrderStatus.VALIDATED, now,
+                                      f"moved to collaborative run {row['id']} at {site}")
+            uow.orders.save_status(order, evs, actor)
+            uow.orders.set_line_site(r["line_id"], None)
+            orders[r["order_id"]] = uow.orders.get(r["order_id"])
+    todo = [o for o in orders.values() if any(ln.status is OrderStatus.VALIDATED for ln in o.lines if ln.id in ids)]
+    if not todo:
+        return {"moved": 0, "assigned": 0, "unassigned": 0}
+    out = route_orders_bulk(uow, todo, now=now, actor=actor, site_ids=(site,),
+                            req=RouteRequest(policy="greedy", time_limit_s=5.0))
+    return {"moved": len(moving), **{k: out[k] for k in ("id", "status", "assigned", "unassigned", "late",
+                                                        "runtime_s", "seed")}}
+
+
 def _schedule(uow: Any, row: dict[str, Any], state: RunState, now: datetime, actor: str) -> None:
     lines = uow.demand.run_lines(row["id"])
     batch = Batch(f"BAT-{row['id']}", row["site_id"], row["setup_key"],
                   tuple(BatchLine(r["line_id"], r["order_id"], r["sku"], r["quantity"]) for r in lines),
                   _free_lot(uow, row["site_id"], now), due=row["deadline"])
+    booking = _book_at_site(uow, row, lines, now, actor)
     uow.production.add_batch(batch, now)
-    for r in lines:
-        order = uow.orders.get(r["order_id"])
-        if order.line(r["line_id"]).status is OrderStatus.VALIDATED:
-            order, evs = advance_line(order, r["line_id"], OrderStatus.ROUTED, now,
-                                      f"collaborative run {row['id']} at {row['site_id']}")
-            uow.orders.save_status(order, evs, actor)
-        uow.orders.set_line_site(r["line_id"], row["site_id"])
     uow.demand.set_run_lines_outcome(row["id"], {r["line_id"]: "batched" for r in lines})
-    sharing = _sharing(row, state)
+    sharing = {**_sharing(row, state), "booking": booking}
     uow.demand.resolve_run(row["id"], "scheduled", now, batch.id, sharing)
     uow.audit.add(actor, "run.schedule", "run", row["id"], {"batch": batch.id, "rule": sharing["rule"],
-                                                           "shares": sharing["shares"]}, now)
+                                                           "shares": sharing["shares"], "booking": booking}, now)
 
 
 def _fail(uow: Any, row: dict[str, Any], events: tuple[Any, ...], now: datetime, actor: str) -> None:
