@@ -305,3 +305,47 @@ def test_public_provenance_page_shows_no_personal_data(world: World) -> None:
     body = r.text
     for secret in ("pledger-", "cust-", world.ids["wedding"]["order_id"], "Fatma", "Lukas", "Irina", "Kofi", "Sofia"):
         assert secret not in body
+
+
+NOT_WRITES = {  # POST routes that compute and store nothing
+    ("POST", "/v1/costing/hedge"), ("POST", "/v1/costing/compare"), ("POST", "/v1/simulations"),
+    ("POST", "/v1/network-design"), ("POST", "/v1/runs/propose"),
+}
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh(request: pytest.FixtureRequest, tmp_path: Path, templates: Templates) -> Iterator[World]:
+    """A world of its own for writes."""
+    gen = _database(request, tmp_path, templates, with_example=True)
+    c = _container(next(gen))
+    from dataclasses import replace
+    yield World(Container(replace(c.settings, require_auth=True), c.engine, c.clock))
+    c.engine.dispose()
+    for _ in gen:
+        pass
+
+
+def last_audit(c: Container) -> list[dict[str, Any]]:
+    with c.uow(readonly=True) as uow:
+        return uow.audit.list(limit=100_000)  # type: ignore[no-any-return]
+
+
+def test_every_write_leaves_an_audit_row(fresh: World) -> None:
+    """Each write route the admin runs successfully adds audit rows naming the admin as the actor."""
+    exercised, skipped, silent = [], {}, {}
+    for (method, path), _ in EXPECT.items():
+        if method == "GET" or (method, path) in NOT_WRITES or path in SIGNED:
+            continue
+        before = len(last_audit(fresh.c))
+        r = fresh.call(method, path, "admin", "wedding")
+        if r.status_code >= 300:
+            skipped[(method, path)] = r.status_code
+            continue
+        rows = last_audit(fresh.c)
+        new = rows[: len(rows) - before]  # newest first
+        if not any(row["actor"] == "admin:matrix-admin" for row in new):
+            silent[(method, path)] = r.status_code
+        exercised.append((method, path))
+    assert not silent, "writes without an audit row naming the caller:" + report(silent)
+    assert len(exercised) >= 20, report(skipped)
+    print(f"\naudited {len(exercised)} writes; not exercised here: {report(skipped)}")

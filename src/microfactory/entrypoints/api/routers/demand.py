@@ -132,7 +132,10 @@ def pledge(campaign_id: str, body: PledgeCreate, c: ContainerDep, p: PrincipalDe
 
     def work(uow: Any) -> dict[str, Any]:
         uow.demand.get_campaign(campaign_id, brand=p.brand if p.role is Role.BRAND else None)
-        return cs.place_pledge(uow, req, now=c.clock.now(), actor=p.actor)
+        result = cs.place_pledge(uow, req, now=c.clock.now(), actor=p.actor)
+        uow.audit.add(p.actor, "campaign.pledge", "campaign", campaign_id,
+                      {"pledge": result.get("pledge_id") or result.get("id"), "quantity": body.quantity}, c.clock.now())
+        return result
 
     return idempotent_write(c, tenant_scope(f"pledges:{campaign_id}", p), idempotency_key,
                             body.model_dump(mode="json"), work, 201)
@@ -144,7 +147,9 @@ def cancel_pledge(campaign_id: str, pledge_id: str, c: ContainerDep, p: Principa
     """Cancel a pledge before the deadline; its order is cancelled and refunded (the admin or the campaign's brand)."""
     def work(uow: Any) -> dict[str, Any]:
         _campaign(uow, p, campaign_id)
-        return cs.cancel_pledge(uow, campaign_id, pledge_id, now=c.clock.now(), actor=p.actor)
+        result = cs.cancel_pledge(uow, campaign_id, pledge_id, now=c.clock.now(), actor=p.actor)
+        uow.audit.add(p.actor, "campaign.pledge_cancel", "campaign", campaign_id, {"pledge": pledge_id}, c.clock.now())
+        return result
 
     require(p, *TENANTS)
     return idempotent_write(c, tenant_scope(f"pledge-cancel:{campaign_id}", p), idempotency_key, {"pledge": pledge_id},
@@ -166,8 +171,12 @@ def close_campaign(campaign_id: str, c: ContainerDep, p: PrincipalDep, idempoten
 def close_due(c: ContainerDep, p: PrincipalDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     """Close every open campaign past its deadline (admin only)."""
     require(p, Role.ADMIN)
-    return idempotent_write(c, "campaigns-close-due", idempotency_key, {}, lambda uow: {
-        "items": cs.close_due_campaigns(uow, now=c.clock.now(), actor=p.actor), "next_cursor": None})
+    def work(uow: Any) -> dict[str, Any]:
+        items = cs.close_due_campaigns(uow, now=c.clock.now(), actor=p.actor)
+        uow.audit.add(p.actor, "campaigns.close_due", "campaign", "*", {"closed": len(items)}, c.clock.now())
+        return {"items": items, "next_cursor": None}
+
+    return idempotent_write(c, "campaigns-close-due", idempotency_key, {}, work)
 
 
 class PolicyIn(BaseModel):
@@ -312,7 +321,9 @@ def resolve_run(run_id: str, c: ContainerDep, p: PrincipalDep, idempotency_key: 
     operator)."""
     def work(uow: Any) -> dict[str, Any]:
         _site_row(uow.demand.get_run(run_id), p, "run", run_id)
-        return rs.resolve(uow, run_id, now=c.clock.now(), actor=p.actor)
+        result = rs.resolve(uow, run_id, now=c.clock.now(), actor=p.actor)
+        uow.audit.add(p.actor, "run.resolve", "run", run_id, {"status": result.get("status")}, c.clock.now())
+        return result
 
     require(p, *OPERATIONS)
     return idempotent_write(c, tenant_scope(f"run-resolve:{run_id}", p), idempotency_key, {}, work)
@@ -369,8 +380,13 @@ def create_po(body: PurchaseIn, c: ContainerDep, p: PrincipalDep, idempotency_ke
 def create_suggested(c: ContainerDep, p: PrincipalDep, idempotency_key: IdemKey = None) -> dict[str, Any]:
     """Place one purchase order per suggestion of today's plan (admin only)."""
     require(p, Role.ADMIN)
-    return idempotent_write(c, "purchase-orders-suggested", idempotency_key, {}, lambda uow: {
-        "items": pu.order_suggested(uow, now=c.clock.now(), actor=p.actor), "next_cursor": None}, 201)
+    def work(uow: Any) -> dict[str, Any]:
+        items = pu.order_suggested(uow, now=c.clock.now(), actor=p.actor)
+        uow.audit.add(p.actor, "purchase_orders.suggested", "purchase_order", "*",
+                      {"placed": [i.get("id") for i in items]}, c.clock.now())
+        return {"items": items, "next_cursor": None}
+
+    return idempotent_write(c, "purchase-orders-suggested", idempotency_key, {}, work, 201)
 
 
 def _po(uow: Any, p: Principal, po_id: str) -> dict[str, Any]:

@@ -190,7 +190,9 @@ def ship(order_id: str, body: ShipmentIn, c: ContainerDep, p: PrincipalDep,
 
     def work(uow: Any) -> dict[str, Any]:
         order_in_scope(uow, p, order_id)
-        return create_shipment(uow, order_id, _carrier(c), c.clock.now(), p.actor, body.reference)
+        result = create_shipment(uow, order_id, _carrier(c), c.clock.now(), p.actor, body.reference)
+        uow.audit.add(p.actor, "shipment.create", "order", order_id, {"carrier": body.carrier}, c.clock.now())
+        return result
 
     return idempotent_write(c, tenant_scope(f"shipments:{order_id}", p), idempotency_key, body.model_dump(), work, 201)
 
@@ -207,8 +209,12 @@ def sync(c: ContainerDep, p: PrincipalDep, idempotency_key: IdemKey = None) -> d
     """Read tracking of every open shipment and move orders through shipped and delivered (admin only)."""
     require(p, Role.ADMIN)
     fc = _carrier(c)
-    return idempotent_write(c, "shipments-sync", idempotency_key, {},
-                            lambda uow: sync_tracking(uow, c.clock.now(), {fc.name: fc}, p.actor))
+    def work(uow: Any) -> dict[str, Any]:
+        result = sync_tracking(uow, c.clock.now(), {fc.name: fc}, p.actor)
+        uow.audit.add(p.actor, "shipments.sync", "shipment", "*", {"carrier": fc.name}, c.clock.now())
+        return result
+
+    return idempotent_write(c, "shipments-sync", idempotency_key, {}, work)
 
 
 @router.post("/shipments/{shipment_id}/delivered", responses=error_responses(401, 403, 404, 409, 422))
