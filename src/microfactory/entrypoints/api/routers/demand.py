@@ -310,9 +310,14 @@ def join_run(run_id: str, body: JoinIn, c: ContainerDep, p: PrincipalDep,
              idempotency_key: IdemKey = None) -> dict[str, Any]:
     """A brand puts one of its open order lines in the run; the run becomes a batch when it fills."""
     require_brand(p, body.brand)
+    def work(uow: Any) -> dict[str, Any]:
+        result = rs.join(uow, run_id, body.brand, body.line_id, on_fail=body.on_fail, now=c.clock.now(),
+                         actor=p.actor)
+        uow.audit.add(p.actor, "run.join", "run", run_id, {"line": body.line_id, "brand": body.brand}, c.clock.now())
+        return result
+
     return idempotent_write(c, tenant_scope(f"run-join:{run_id}", p), idempotency_key, body.model_dump(mode="json"),
-                            lambda uow: rs.join(uow, run_id, body.brand, body.line_id, on_fail=body.on_fail,
-                                                now=c.clock.now(), actor=p.actor), 201)
+                            work, 201)
 
 
 @router.post("/runs/{run_id}/resolve", responses=E)

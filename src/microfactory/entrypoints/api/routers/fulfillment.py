@@ -226,7 +226,10 @@ def delivered(shipment_id: str, body: DeliveredIn, c: ContainerDep, p: Principal
     def work(uow: Any) -> dict[str, Any]:
         if uow.fulfillment.get_shipment(shipment_id, site=site_scope(p)) is None:
             raise NotFound(f"shipment {shipment_id!r} does not exist", field="shipment_id")
-        return confirm_delivery(uow, shipment_id, body.at, c.clock.now(), p.actor, body.note)
+        result = confirm_delivery(uow, shipment_id, body.at, c.clock.now(), p.actor, body.note)
+        uow.audit.add(p.actor, "shipment.delivered", "shipment", shipment_id, {"at": body.at.isoformat()},
+                      c.clock.now())
+        return result
 
     return idempotent_write(c, tenant_scope(f"delivered:{shipment_id}", p), idempotency_key,
                             body.model_dump(mode="json"), work)
@@ -239,7 +242,9 @@ def picked_up(order_id: str, c: ContainerDep, p: PrincipalDep, idempotency_key: 
 
     def work(uow: Any) -> dict[str, Any]:
         order_in_scope(uow, p, order_id)
-        return order_view(confirm_pickup(uow, order_id, c.clock.now(), p.actor))
+        result = order_view(confirm_pickup(uow, order_id, c.clock.now(), p.actor))
+        uow.audit.add(p.actor, "order.pickup", "order", order_id, {}, c.clock.now())
+        return result
 
     return idempotent_write(c, tenant_scope(f"pickup:{order_id}", p), idempotency_key, {}, work)
 
