@@ -19,6 +19,7 @@ from microfactory.entrypoints.cli.common import (
 )
 from microfactory.errors import InvalidInput
 from microfactory.services import campaigns as cs
+from microfactory.services import demand_files as df
 from microfactory.services import market as mk
 from microfactory.services import purchasing as pu
 from microfactory.services import runs as rs
@@ -29,6 +30,8 @@ runs = typer.Typer(help="Collaborative runs across brands.", no_args_is_help=Tru
 replenish = typer.Typer(help="Stock policies, store sales and replenishment.", no_args_is_help=True)
 market = typer.Typer(help="Test-market analysis.", no_args_is_help=True)
 purchasing = typer.Typer(help="Material planning and purchase orders.", no_args_is_help=True)
+policies = typer.Typer(help="Stock policies from a scenario folder's policies.yaml.", no_args_is_help=True)
+replenish.add_typer(policies, name="policies")
 GROUPS = {"campaigns": campaigns, "runs": runs, "replenish": replenish, "market": market, "purchasing": purchasing}
 
 
@@ -117,6 +120,26 @@ def campaigns_close(campaign_id: Optional[str] = typer.Argument(None), due: bool
     if campaign_id is None:
         raise InvalidInput("give a campaign id or --due", field="campaign_id")
     _show(_write(db, lambda uow, now: cs.close_campaign(uow, campaign_id, now=now, actor="cli")), json_out, "campaign")
+
+
+@campaigns.command("load")
+@handle_errors
+def campaigns_load(folder: str = typer.Argument(..., help="scenario folder with a campaigns.yaml"),
+                   db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+    """Open the campaigns of FOLDER/campaigns.yaml (existing ids are skipped; errors as FILE:LINE)."""
+    out = _write(db, lambda uow, now: df.load_campaigns(uow, folder, now=now, actor="cli"))
+    _show(out if json_out else {"file": out["file"], "opened": ", ".join(f"{c['id']} (cap {c['cap']})"
+                                                                         for c in out["opened"]) or "-",
+                                "skipped": ", ".join(out["skipped"]) or "-"}, json_out, "campaigns")
+
+
+@policies.command("load")
+@handle_errors
+def policies_load(folder: str = typer.Argument(..., help="scenario folder with a policies.yaml"),
+                  db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+    """Store the stock policies of FOLDER/policies.yaml (errors as FILE:LINE)."""
+    out = _write(db, lambda uow, now: df.load_policies(uow, folder, now=now, actor="cli"))
+    _show(out if json_out else {"file": out["file"], "policies": len(out["policies"])}, json_out, "policies")
 
 
 @runs.command("offer")
