@@ -8,7 +8,12 @@ import pytest
 from sqlalchemy import text
 
 from microfactory.bootstrap import Container
-from microfactory.services.campaigns import PledgeRequest, VariantRequest, close_campaign, place_pledge
+from microfactory.services.campaigns import (
+    PledgeRequest,
+    VariantRequest,
+    close_campaign,
+    place_pledge,
+)
 from tests.integration.demand_support import NOW, load_berlin, open_
 
 TEE = {"size": "M", "colour": "white", "design": "wave"}
