@@ -14,7 +14,12 @@ from microfactory.domain.returns import Return, ReturnReason
 from microfactory.services import auth, webhooks
 from microfactory.services import purchasing as pu
 from microfactory.services import runs as rs
-from microfactory.services.campaigns import PledgeRequest, VariantRequest, open_campaign, place_pledge
+from microfactory.services.campaigns import (
+    PledgeRequest,
+    VariantRequest,
+    open_campaign,
+    place_pledge,
+)
 from tests.integration.demand_support import campaign_request
 from tests.integration.qt_support import make_batch, schedule
 

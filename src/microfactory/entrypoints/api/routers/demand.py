@@ -16,13 +16,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, Field
 
+from microfactory.domain.access import (
+    Principal,
+    Role,
+    brand_scope,
+    require,
+    require_brand,
+    site_scope,
+)
 from microfactory.engines.pooling import RunOffer
-from microfactory.domain.access import Principal, Role, brand_scope, require, require_brand, site_scope
 from microfactory.entrypoints.api.deps import ContainerDep, PrincipalDep, UowDep
 from microfactory.entrypoints.api.errors import error_responses
-from microfactory.entrypoints.api.scopes import OPERATIONS, TENANTS, operated_site, operator_site, tenant_scope
-from microfactory.errors import NotFound
+from microfactory.entrypoints.api.scopes import (
+    OPERATIONS,
+    TENANTS,
+    operated_site,
+    operator_site,
+    tenant_scope,
+)
 from microfactory.entrypoints.api.writes import idempotent_write
+from microfactory.errors import NotFound
 from microfactory.services import campaigns as cs
 from microfactory.services import market as mk
 from microfactory.services import purchasing as pu

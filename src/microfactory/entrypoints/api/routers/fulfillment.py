@@ -17,13 +17,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from microfactory.adapters.carriers import FileCarrier
 from microfactory.bootstrap import Container
-from microfactory.engines.delivery import DeliveryParams, LocalRate
 from microfactory.domain.access import Role, brand_scope, require, require_brand, site_scope
+from microfactory.engines.delivery import DeliveryParams, LocalRate
 from microfactory.entrypoints.api.deps import ContainerDep, CursorQ, LimitQ, PrincipalDep, UowDep
 from microfactory.entrypoints.api.errors import error_responses
-from microfactory.entrypoints.api.scopes import OPERATIONS, TENANTS, operated_site, order_in_scope, tenant_scope
-from microfactory.errors import NotFound
+from microfactory.entrypoints.api.scopes import (
+    OPERATIONS,
+    TENANTS,
+    operated_site,
+    order_in_scope,
+    tenant_scope,
+)
 from microfactory.entrypoints.api.writes import idempotent_write
+from microfactory.errors import NotFound
 from microfactory.services.fulfillment import (
     PreferenceRequest,
     get_preference,

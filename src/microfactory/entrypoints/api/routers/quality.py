@@ -16,7 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from microfactory.domain.access import require, site_scope
 from microfactory.entrypoints.api.deps import ContainerDep, LimitQ, PrincipalDep, UowDep
 from microfactory.entrypoints.api.errors import error_responses
-from microfactory.entrypoints.api.scopes import OPERATIONS, SIGNED_IN, batch_in_scope, operated_site, tenant_scope
+from microfactory.entrypoints.api.scopes import (
+    OPERATIONS,
+    SIGNED_IN,
+    batch_in_scope,
+    operated_site,
+    tenant_scope,
+)
 from microfactory.entrypoints.api.writes import idempotent_write
 from microfactory.services import production, quality
 

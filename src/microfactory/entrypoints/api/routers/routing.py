@@ -16,7 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from microfactory.domain.access import Role, brand_scope, require
 from microfactory.entrypoints.api.deps import ContainerDep, PrincipalDep, UowDep
 from microfactory.entrypoints.api.errors import error_responses
-from microfactory.entrypoints.api.scopes import TENANTS, operated_site, operator_site, order_in_scope, tenant_scope
+from microfactory.entrypoints.api.scopes import (
+    TENANTS,
+    operated_site,
+    operator_site,
+    order_in_scope,
+    tenant_scope,
+)
 from microfactory.entrypoints.api.writes import idempotent_write
 from microfactory.services.routing import (
     RouteRequest,

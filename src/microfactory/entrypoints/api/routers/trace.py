@@ -17,7 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from microfactory.domain.access import Role, require, site_scope
 from microfactory.entrypoints.api.deps import ContainerDep, PrincipalDep, UowDep
 from microfactory.entrypoints.api.errors import error_responses
-from microfactory.entrypoints.api.scopes import OPERATIONS, batch_in_scope, order_in_scope, tenant_scope
+from microfactory.entrypoints.api.scopes import (
+    OPERATIONS,
+    batch_in_scope,
+    order_in_scope,
+    tenant_scope,
+)
 from microfactory.entrypoints.api.writes import idempotent_write
 from microfactory.services import trace, trace_views
 
