@@ -178,3 +178,19 @@ def test_the_fuzz_check_flags_a_server_error_and_an_undocumented_status() -> Non
     assert _problem(None, 422, {"detail": "nope"}, documented)
     assert _problem(None, 404, "<html>gone</html>", documented, html=True)
     assert _problem(None, 404, {"code": "not_found", "message": "x", "field": "order_id"}, documented) is None
+
+
+@pytest.mark.parametrize("loaded_url", ["sqlite"], indirect=True)
+def test_replayed_order_answers_a_documented_status(loaded: Container) -> None:
+    """Replaying an order (same Idempotency-Key) answers 200, and 200 is in the spec of POST /v1/orders."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(create_app(loaded))
+    body = {"brand": "spree", "customer": {"lat": 52.5, "lon": 13.4},
+            "lines": [{"product": "spree-tote", "options": {"design": "wave"}, "quantity": 1}]}
+    first = client.post("/v1/orders", json=body, headers={"Idempotency-Key": "replay-1"})
+    again = client.post("/v1/orders", json=body, headers={"Idempotency-Key": "replay-1"})
+    spec = client.get("/openapi.json").json()["paths"]
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert {"200", "201"} <= set(spec["/v1/orders"]["post"]["responses"])
+    assert {"200", "201"} <= set(spec["/v1/webhooks/shopify/{brand_id}"]["post"]["responses"])

@@ -34,7 +34,9 @@ def _scopes(p: Principal) -> dict[str, str | None]:
     return {"brand": brand_scope(p), "site": p.site if p.role is Role.SITE_OPERATOR else None}
 
 
-@router.post("", status_code=201, response_model=OrderPublic, responses=error_responses(401, 403, 404, 409, 413, 422))
+@router.post("", status_code=201, response_model=OrderPublic,
+             responses={**error_responses(401, 403, 404, 409, 413, 422),
+                        200: {"model": OrderPublic, "description": "A replay: the order created the first time"}})
 def create(body: OrderCreate, c: ContainerDep, p: PrincipalDep, response: Response,
            idempotency_key: IdemKey = None,
            route: bool = Query(False, description="also place the order online at once (milliseconds)")) -> dict[str, Any]:

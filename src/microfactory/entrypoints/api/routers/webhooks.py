@@ -17,7 +17,8 @@ from microfactory.services.views import order_view
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
-@router.post("/shopify/{brand_id}", status_code=201, responses=error_responses(401, 404, 413, 422),
+@router.post("/shopify/{brand_id}", status_code=201,
+             responses={**error_responses(401, 404, 413, 422), 200: {"description": "A replay: the order created the first time"}},
              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}})
 async def shopify_order_created(brand_id: str, request: Request, c: ContainerDep, response: Response,
                                 hmac_header: Annotated[str | None, Header(alias="X-Shopify-Hmac-Sha256")] = None) -> dict[str, Any]:
