@@ -56,7 +56,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
         rest = [c for c in cols if c not in conflict]
         sql += (f" ON CONFLICT ({', '.join(_q(conn, c) for c in conflict)}) DO UPDATE SET "
                 + ", ".join(f"{_q(conn, c)} = excluded.{_q(conn, c)}" for c in rest))
-    conn.exec_driver_sql(sql, _values(conn, table, cols, rows))  # type: ignore[arg-type]
+    conn.exec_driver_sql(sql, _values(conn, table, cols, rows))
 
 
 def update_rows(conn: Connection, table: Table, keys: Sequence[str], rows: Sequence[dict[str, Any]],
@@ -71,7 +71,7 @@ def update_rows(conn: Connection, table: Table, keys: Sequence[str], rows: Seque
     where = " AND ".join(f"{_q(conn, k)} = {mark}" for k in keys)
     cols = [*sets, *keys]
     conn.exec_driver_sql(f"UPDATE {_q(conn, table.name)} SET {assign} WHERE {where}",
-                         _values(conn, table, cols, rows))  # type: ignore[arg-type]
+                         _values(conn, table, cols, rows))
 
 
 __all__ = ["insert_rows", "update_rows"]
