@@ -150,8 +150,15 @@ def _prepare(uow: Any, network: Network, catalog: Catalog, orders: Mapping[str, 
         if ref in exclude:
             stock[(s, item)] = stock.get((s, item), 0.0) + q
     params = BuildParams(max_late_days=req.max_late_days, horizon_days=horizon)
-    return build_problem(network, catalog, lines, start, stock=stock, reserved=reserved, quality=req.quality,
-                         params=params)
+    return build_problem(network, catalog, lines, start, stock=stock, reserved=reserved,
+                         quality=req.quality or _stored_quality(uow), params=params)
+
+
+def _stored_quality(uow: Any) -> Mapping[tuple[str, str], Any]:
+    """The sites' measured quality per product family (penalty per unit, or suspended)."""
+    from microfactory.services.quality import quality_penalties
+
+    return quality_penalties(uow)
 
 
 def _run_id(uow: Any, now: datetime) -> str:

@@ -145,7 +145,8 @@ def _line(ol: OpenLine, network: Network, catalog: Catalog, sites: Sequence[Site
         id=line.id, order_id=order.id, brand=order.brand, product=line.product_id, sku=line.sku,
         qty=line.quantity, minutes=bom.minutes_by_process(), lat=lat, lon=lon, due_day=due, created_day=created,
         materials=tuple(needs), setup_key=bom.setup_key, channel=order.channel.value,
-        keep_together=order.id if order.keep_together else None, weight_kg=product.weight_kg)
+        keep_together=order.id if order.keep_together else None, weight_kg=product.weight_kg,
+        family=product.family)
 
 
 def _materials(site: Site, stock: Mapping[tuple[str, str], float] | None, purchasable: frozenset[str],
@@ -173,8 +174,8 @@ def build_problem(network: Network, catalog: Catalog, lines: Sequence[OpenLine],
     ``stock``: available (on hand less reserved) quantity per (site, material); None leaves
     materials unchecked. Materials a supplier of the network sells count as unlimited.
     ``reserved``: minutes already reserved per (site, process, date). ``quality``: per (site,
-    product family) a penalty or "suspended"; suspensions are enforced, penalties are returned
-    as ``unpriced_penalties`` (the engine has no per-line, per-site adjustment yet).
+    product family) a penalty or "suspended"; suspensions are enforced (the site may not make the
+    family), penalties are added to the cost of every line of that family made at that site.
     """
     params = params or BuildParams()
     reserved = reserved or {}
@@ -195,8 +196,12 @@ def build_problem(network: Network, catalog: Catalog, lines: Sequence[OpenLine],
             min_batch=s.min_batch, min_batch_shortfall_cost=params.min_batch_shortfall_cost, setup_cost=setup,
             lead_time_days=lead_days(s, start), delivery_days=0, delivery_mode=s.delivery_mode,
             staff_rate_per_hour=staff, machine_rate_per_hour=machine))
-    penalties = {k: float(v) for k, v in quality.items() if v != "suspended"}
-    return BuiltProblem(RoutingProblem(tuple(rsites), tuple(built), 0, params.cost), start, horizon, penalties)
+    per_unit = {k: float(v) for k, v in quality.items() if v != "suspended"}
+    # A quality penalty is money per unit of the family made at the site: per line, times its quantity.
+    site_penalty = {(ln.id, site): money * ln.qty for (site, fam), money in per_unit.items() if money
+                    for ln in built if ln.family == fam}
+    problem = RoutingProblem(tuple(rsites), tuple(built), 0, params.cost, site_penalty=site_penalty)
+    return BuiltProblem(problem, start, horizon, {})
 
 
 __all__ = [

@@ -96,7 +96,7 @@ def test_quality_suspension_blocks_the_family_at_one_site(berlin: Scenario) -> N
     wd = next(s for s in built.problem.sites if s.id == "mf-wedding")
     assert kb.materials and kb.materials["quality:denim-bottoms"] == 0.0
     assert wd.materials and wd.materials["quality:denim-bottoms"] > 0
-    assert built.unpriced_penalties == {("mf-wedding", "x"): 2.0}
+    assert built.unpriced_penalties == {} and not built.problem.site_penalty  # no line of family "x"
 
 
 def test_book_takes_minutes_earliest_day_first(berlin: Scenario) -> None:
@@ -153,3 +153,12 @@ def test_rules_schema_is_valid_draft_2020_12() -> None:
     import jsonschema
 
     jsonschema.Draft202012Validator.check_schema(rules_schema())
+
+
+def test_quality_penalty_is_priced_per_unit_at_the_site(berlin: Scenario) -> None:
+    """A per-unit quality penalty for (site, family) becomes that line's cost adjustment at that site only."""
+    built = build_problem(berlin.network, berlin.catalog, _open(berlin, "BER-000008"), START,
+                          quality={("mf-wedding", "denim-bottoms"): 2.5, ("mf-kreuzberg", "upholstery"): "suspended"})
+    jeans = [ln for ln in built.problem.lines if ln.family == "denim-bottoms"]
+    assert jeans and all(built.problem.site_penalty[(ln.id, "mf-wedding")] == 2.5 * ln.qty for ln in jeans)
+    assert not any(site != "mf-wedding" for (_, site) in built.problem.site_penalty)
