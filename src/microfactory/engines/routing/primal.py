@@ -18,7 +18,8 @@ from numpy.typing import NDArray
 from microfactory.engines.routing.capacity import cumulative_capacity
 from microfactory.engines.routing.classes import Rows
 from microfactory.engines.routing.lagrange import day_tables, work_types
-from microfactory.engines.routing.rounding import Ledger, Plan, best_option, improve
+from microfactory.engines.routing.rounding import Ledger, Plan, best_option
+from microfactory.engines.routing.search import local_search
 from microfactory.engines.routing.tables import Tables
 
 _CHUNK = 4096
@@ -94,7 +95,7 @@ def plan_cost(t: Tables, rows: Rows, plan: Plan) -> float:
 def plan_from_prices(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDArray[np.int64],
                      stop: Callable[[], bool]) -> Plan:
     """The better of two priced constructions (earliest due first; highest regret first),
-    then single-row moves until ``stop``."""
+    then moves and ejection chains (``search.local_search``) until ``stop``."""
     site, day, regret, top = priced_rows(t, rows, prices)
     orders = (np.lexsort((-regret, rows.due)).tolist(), np.argsort(-regret, kind="stable").tolist())
     best: tuple[float, Plan, Ledger] | None = None
@@ -106,5 +107,5 @@ def plan_from_prices(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDA
         if stop() or len(order) > 20_000:
             break
     assert best is not None
-    improve(t, rows, best[1], best[2], lv, stop)
+    local_search(t, rows, best[1], best[2], lv, stop, prices)
     return best[1]

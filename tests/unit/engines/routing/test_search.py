@@ -1,0 +1,84 @@
+"""Tests of the local search: ejection chains lower the money and keep every calendar feasible."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from microfactory.engines.routing import RoutingLine, RoutingParams, RoutingProblem, RoutingSite, generate
+from microfactory.engines.routing.batch import group_ids
+from microfactory.engines.routing.capacity import cumulative_capacity
+from microfactory.engines.routing.classes import make_rows
+from microfactory.engines.routing.primal import plan_cost
+from microfactory.engines.routing.rounding import Ledger, Plan
+from microfactory.engines.routing.search import local_search
+from microfactory.engines.routing.tables import build_tables
+
+LARGE = RoutingParams(exact_max_lines=0, time_limit_s=5)
+
+
+def _site(sid: str, lon: float) -> RoutingSite:
+    return RoutingSite(id=sid, lat=51.5, lon=lon, capacity={"sewing": (60.0,)})
+
+
+def _line(lid: str, lon: float) -> RoutingLine:
+    return RoutingLine(id=lid, order_id=lid, brand="B", product="tee", sku="tee-M", qty=1,
+                       minutes={"sewing": 60.0}, lat=51.5, lon=lon, due_day=1)
+
+
+def _plan(t, rows, site: list[int]) -> tuple[Plan, Ledger]:  # type: ignore[no-untyped-def]
+    s = np.array(site, dtype=np.int64)
+    dl = np.where(s >= 0, rows.base(t, np.arange(len(s)), np.maximum(s, 0)), 0).astype(np.int64)
+    plan = Plan(np.full(len(s), -1, dtype=np.int64), np.zeros(len(s), dtype=np.int64),
+                np.zeros_like(t.cap), cumulative_capacity(t))
+    for r, (a, d) in enumerate(zip(s.tolist(), dl.tolist())):
+        if a >= 0:
+            plan.site[r], plan.deadline[r] = a, d
+            plan.book(a, d, rows.minutes[r], 1.0)
+    return plan, Ledger(t, rows)
+
+
+def test_ejection_chain_frees_the_near_site() -> None:
+    """X sits far away because A is full with Y; the chain puts X at A and Y at its other near site C."""
+    # X at lon -0.25: A 0.25 away, F 0.35, C 0.37; Y at 0.04: A 0.04, C 0.08. One line per site.
+    pb = RoutingProblem((_site("A", 0.0), _site("F", -0.6), _site("C", 0.12)),
+                        (_line("X", -0.25), _line("Y", 0.04)))
+    t = build_tables(pb, LARGE)
+    rows = make_rows(t, group_ids(pb, LARGE))
+    plan, ledger = _plan(t, rows, [1, 0])          # X at F, Y at A: A and F full, C empty
+    before = plan_cost(t, rows, plan)
+    moves, chains = local_search(t, rows, plan, ledger, np.arange(1), lambda: False)
+    assert plan.site.tolist() == [0, 2] and chains == 1 and moves == 0
+    assert plan_cost(t, rows, plan) < before
+
+
+def test_swap_between_two_full_sites() -> None:
+    """Two lines each at the other's near site swap (a chain that uses the freed site)."""
+    pb = RoutingProblem((_site("A", 0.0), _site("B", 0.5)), (_line("X", 0.49), _line("Y", 0.01)))
+    t = build_tables(pb, LARGE)
+    rows = make_rows(t, group_ids(pb, LARGE))
+    plan, ledger = _plan(t, rows, [0, 1])
+    before = plan_cost(t, rows, plan)
+    local_search(t, rows, plan, ledger, np.arange(1), lambda: False)
+    assert plan.site.tolist() == [1, 0]
+    assert plan_cost(t, rows, plan) < before
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 6), st.integers(5, 50), st.floats(0.6, 1.5))
+def test_local_search_never_raises_money_or_overbooks(seed: int, n_sites: int, n_lines: int, load: float) -> None:
+    """From the cheapest-site plan trimmed to fit, local search only lowers money and every calendar fits."""
+    pb = generate(n_sites, n_lines, load, seed=seed)
+    t = build_tables(pb, LARGE)
+    rows = make_rows(t, group_ids(pb, LARGE))
+    plan, ledger = _plan(t, rows, [-1] * len(rows.qty))
+    before = plan_cost(t, rows, plan)
+    local_search(t, rows, plan, ledger, np.arange(6), lambda: False)
+    assert plan_cost(t, rows, plan) <= before + 1e-6
+    use = np.zeros_like(t.cap)
+    for r in np.nonzero(plan.site >= 0)[0]:
+        s = plan.site[r]
+        assert np.isfinite(rows.cost[r, s]) and plan.deadline[r] >= rows.first_day(t, r, s)
+        use[s, :, plan.deadline[r]] += rows.minutes[r]
+    assert (np.cumsum(use, axis=2) <= cumulative_capacity(t) + 1e-6).all()
