@@ -4,8 +4,9 @@ Run ``.venv/bin/python benchmarks/campaigns.py`` (``--quick``: 1,000 pledges). W
 "campaigns" section of benchmarks/RESULTS.md. PostgreSQL runs too when
 ``MICROFACTORY_TEST_POSTGRES_URL`` is set (a private schema, dropped afterwards).
 
-Setup (not timed): the Berlin network and catalog, a receipt of N white tee blanks at each
-printing site (the example holds 800; the routing service reserves materials), a Spree Print
+Setup (not timed): the Berlin network and catalog, a receipt of N white tee blanks and
+18 N ml of DTG ink at each printing site (the example holds 800 blanks and ink for 3,333
+tees; the routing service reserves materials and no supplier of the example sells them), a Spree Print
 capsule of printed tees over the two printing sites that serve spree and a 60-day window,
 capped at N units (its capacity hold), and N one-unit pledges stored through the pledge use
 case (the campaign row locked for each). Timed: ``close_campaign`` in one unit of work and its
@@ -61,9 +62,9 @@ def _setup(url: str, pledges: int) -> tuple[object, float]:
                   if s.kind.value == "microfactory" and s.serves("spree") and "printing" in s.processes)
     with c.uow() as uow:
         for site in sites:
-            uow.inventory.apply([(site, "tee-blank-white")],
-                                lambda inv, site=site: inv.receive(site, "tee-blank-white", f"BENCH-{site}", pledges,
-                                                                   NOW))
+            for item, qty in (("tee-blank-white", pledges), ("ink-dtg", 18 * pledges)):
+                uow.inventory.apply([(site, item)], lambda inv, site=site, item=item, qty=qty: inv.receive(
+                    site, item, f"BENCH-{site}-{item}", qty, NOW))
         uow.commit()
     req = CampaignRequest("spree", "Bench capsule", variants, datetime(2026, 12, 20), "Europe/Berlin", 35.0, sites,
                           date(2026, 12, 21), date(2027, 2, 18), minimum_total=pledges // 2, campaign_id="CMP-B",
