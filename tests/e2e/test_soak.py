@@ -42,6 +42,7 @@ def test_orders_survive_sigkilled_workers_without_loss_duplicates_or_over_bookin
             with soak.postgres_database(PG_URL) as url:
                 res = soak.run_soak(soak.SoakConfig(db_url=url, **kw))
         log = Path(res["log"]).read_text(errors="replace")[-3000:]
+    print(backend, {k: v for k, v in res.items() if k not in ("log", "statuses")}, res["statuses"])  # shown with -rP
     assert len(res["kills"]) == 2 and res["server_starts"] == 2, res["kills"]
     assert res["orders_acked"] >= 30, res
     assert res["connection_errors"] + res["retries"] > 0, "the kills should have cost some requests a retry"
