@@ -25,8 +25,7 @@ from microfactory.engines.routing.rounding import Ledger, Plan, best_option, cur
 from microfactory.engines.routing.tables import Tables
 
 _EPS = 1e-7
-_TARGETS = 3     # full cheaper options tried per candidate row
-_EVICT = 4       # rows tried for eviction per option
+_WIDTHS = ((3, 4), (6, 8), (12, 16), (24, 32), (200, 64))   # (full options, evictions per option) per round
 
 
 def _place(rows: Rows, plan: Plan, ledger: Ledger, r: int, s: int, d: int) -> None:
@@ -50,9 +49,9 @@ def _restore(rows: Rows, plan: Plan, ledger: Ledger, r: int, where: tuple[int, i
         _place(rows, plan, ledger, r, where[0], where[1])
 
 
-def full_options(t: Tables, rows: Rows, plan: Plan, r: int, lv: NDArray[np.int64], limit: float
-                 ) -> list[tuple[int, int, float]]:
-    """Up to ``_TARGETS`` options (site, day, cost) of row r cheaper than ``limit`` with no room, cheapest first."""
+def full_options(t: Tables, rows: Rows, plan: Plan, r: int, lv: NDArray[np.int64], limit: float,
+                 targets: int = 3) -> list[tuple[int, int, float]]:
+    """Up to ``targets`` options (site, day, cost) of row r cheaper than ``limit`` with no room, cheapest first."""
     ok_s = np.nonzero(rows.cost[r] < limit)[0]
     if len(ok_s) == 0:
         return []
@@ -69,13 +68,13 @@ def full_options(t: Tables, rows: Rows, plan: Plan, r: int, lv: NDArray[np.int64
         if int(s_opt[j]) not in seen:
             seen.add(int(s_opt[j]))
             out.append((int(s_opt[j]), int(d_opt[j]), float(c_opt[j])))
-            if len(out) >= _TARGETS:
+            if len(out) >= targets:
                 break
     return out
 
 
-def _evictable(t: Tables, rows: Rows, plan: Plan, r: int, s: int, d: int, reloc: NDArray[np.float64]
-               ) -> list[int]:
+def _evictable(t: Tables, rows: Rows, plan: Plan, r: int, s: int, d: int, reloc: NDArray[np.float64],
+               evict: int) -> list[int]:
     """Rows at s planned by day d sharing a short process with r, cheapest to relocate first."""
     need = rows.minutes[r]
     short = (plan.slack[s, :, d] < need - _EPS) & (need > 0)
@@ -84,14 +83,14 @@ def _evictable(t: Tables, rows: Rows, plan: Plan, r: int, s: int, d: int, reloc:
     idx = idx[(rows.minutes[idx][:, short] > 0).all(axis=1)]
     if len(idx) == 0:
         return []
-    return idx[np.argsort(reloc[idx], kind="stable")[:_EVICT]].tolist()
+    return idx[np.argsort(reloc[idx], kind="stable")[:evict]].tolist()
 
 
 def _chain(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, r: int, lv: NDArray[np.int64],
-           cur: NDArray[np.float64], reloc: NDArray[np.float64]) -> bool:
+           cur: NDArray[np.float64], reloc: NDArray[np.float64], width: tuple[int, int]) -> bool:
     """Try the ejection chains of row r; True (and applied) when one lowers the total money."""
-    for s, d, c in full_options(t, rows, plan, r, lv, float(cur[r]) - 1e-6):
-        for b in _evictable(t, rows, plan, r, s, d, reloc):
+    for s, d, c in full_options(t, rows, plan, r, lv, float(cur[r]) - 1e-6, width[0]):
+        for b in _evictable(t, rows, plan, r, s, d, reloc, width[1]):
             old_r = _lift(rows, plan, ledger, r)
             old_b = _lift(rows, plan, ledger, b)
             if (plan.slack[s, :, d] >= rows.minutes[r] - _EPS).all() and ledger.take(r, s):
@@ -134,19 +133,21 @@ def relocation(t: Tables, rows: Rows, prices: NDArray[np.float64] | None, cur: N
 
 def local_search(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, lv: NDArray[np.int64],
                  stop: Callable[[], bool], prices: NDArray[np.float64] | None = None) -> tuple[int, int]:
-    """Moves and ejection chains until a pass changes nothing or ``stop()``; (moves, chains) made."""
+    """Passes of moves and ejection chains until ``stop()``; a pass that changes nothing widens the
+    chains' neighbourhood (``_WIDTHS``), and the search ends after the widest changes nothing.
+    Returns (moves, chains) made."""
     cur = np.array([current_cost(t, rows, plan, r) for r in range(len(plan.site))])
     floor = rows.cost.min(axis=1, initial=np.inf)
     reloc = relocation(t, rows, prices, cur)
-    moves = chains = 0
-    changed = True
-    while changed and not stop():
+    moves = chains = level = 0
+    while level < len(_WIDTHS) and not stop():
         changed = False
         for r in np.argsort(floor - cur, kind="stable").tolist():
             if floor[r] >= cur[r] - 1e-6 or stop():
                 break
             if _move(t, rows, plan, ledger, r, lv, cur):
                 moves, changed = moves + 1, True
-            elif _chain(t, rows, plan, ledger, r, lv, cur, reloc):
+            elif _chain(t, rows, plan, ledger, r, lv, cur, reloc, _WIDTHS[level]):
                 chains, changed = chains + 1, True
+        level = level if changed else level + 1
     return moves, chains

@@ -203,7 +203,8 @@ class RoutingParams:
     rule_bonus: float = 5.0
     max_late_days: int = 7
     exact_max_lines: int = 400
-    iterations: int = 400
+    #: Cap on dual-ascent steps; the ascent normally stops at ``ascent_share`` of the time limit.
+    iterations: int = 100_000
     operator_bonus: Mapping[str, float] = field(default_factory=dict)
     max_classes: int = 1500
     lp_solver: Literal["GLOP", "HIGHS", "PDLP"] = "GLOP"

@@ -17,7 +17,7 @@ from microfactory.engines.routing.lagrange import ascend
 from microfactory.engines.routing.primal import plan_from_prices
 from microfactory.engines.routing.tables import build_tables
 
-LARGE = RoutingParams(exact_max_lines=0, time_limit_s=5)
+LARGE = RoutingParams(exact_max_lines=0, time_limit_s=2, iterations=400)
 
 
 def _site(sid: str, lon: float, minutes: float = 600.0, **kw: object) -> RoutingSite:

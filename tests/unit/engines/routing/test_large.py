@@ -26,7 +26,7 @@ from microfactory.engines.routing.classlp import levels, solve_class_lp
 from microfactory.engines.routing.rounding import build_plan
 from microfactory.engines.routing.tables import build_tables
 
-LARGE = RoutingParams(exact_max_lines=0, time_limit_s=10)
+LARGE = RoutingParams(exact_max_lines=0, time_limit_s=10, iterations=400)
 
 
 def _site(sid: str, lon: float, minutes: float = 600.0, **kw: object) -> RoutingSite:
@@ -146,7 +146,7 @@ def test_large_path_keeps_orders_together() -> None:
 
 def test_large_path_reports_solver_fields() -> None:
     """A large-path result reports status, objective, bound, gap, runtime, seed, classes and LP status."""
-    res = route_batch(generate(5, 50, 0.7, seed=2), RoutingParams(exact_max_lines=0, seed=9, large_method="class-lp"))
+    res = route_batch(generate(5, 50, 0.7, seed=2), RoutingParams(exact_max_lines=0, seed=9, large_method="class-lp", iterations=400))
     assert res.status in ("optimal", "feasible") and res.lp_status == "optimal"
     assert res.seed == 9 and res.runtime_s > 0 and res.classes >= 1 and res.lp_columns > 0
     assert 0.0 <= res.gap < 1.0 and res.objective == pytest.approx(sum(res.costs.values()))

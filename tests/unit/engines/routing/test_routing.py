@@ -118,7 +118,7 @@ def _check_invariants(pb: RoutingProblem, res: object, params: RoutingParams) ->
 def test_batch_invariants_on_random_networks(seed: int, n_sites: int, n_lines: int, load: float) -> None:
     """Large-path and greedy plans never exceed capacity, break no rule, account for every line, bound <= cost."""
     pb = generate(n_sites, n_lines, load, seed=seed)
-    for params in (RoutingParams(exact_max_lines=0, time_limit_s=10), RoutingParams(policy="greedy")):
+    for params in (RoutingParams(exact_max_lines=0, time_limit_s=10, iterations=300), RoutingParams(policy="greedy")):
         res = route_batch(pb, params)
         _check_invariants(pb, res, params)
         assert res.bound <= res.objective + 1e-6
@@ -161,7 +161,7 @@ def test_explanation_gives_reasons_per_site() -> None:
 def test_optimal_beats_greedy_on_a_tight_network() -> None:
     """On a tight generated network the optimal policy costs less than greedy."""
     pb = generate(8, 300, 0.95, seed=5)
-    opt = route_batch(pb, RoutingParams(exact_max_lines=0))
+    opt = route_batch(pb, RoutingParams(exact_max_lines=0, iterations=400))
     greedy = route_batch(pb, RoutingParams(policy="greedy"))
     assert opt.objective < greedy.objective
     assert opt.bound <= opt.objective + 1e-6

@@ -15,7 +15,7 @@ from microfactory.engines.routing.rounding import Ledger, Plan
 from microfactory.engines.routing.search import local_search
 from microfactory.engines.routing.tables import build_tables
 
-LARGE = RoutingParams(exact_max_lines=0, time_limit_s=5)
+LARGE = RoutingParams(exact_max_lines=0, time_limit_s=5, iterations=400)
 
 
 def _site(sid: str, lon: float) -> RoutingSite:
