@@ -87,9 +87,12 @@ def _evictable(t: Tables, rows: Rows, plan: Plan, r: int, s: int, d: int, reloc:
 
 
 def _chain(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, r: int, lv: NDArray[np.int64],
-           cur: NDArray[np.float64], reloc: NDArray[np.float64], width: tuple[int, int]) -> bool:
+           cur: NDArray[np.float64], reloc: NDArray[np.float64], width: tuple[int, int],
+           stop: Callable[[], bool]) -> bool:
     """Try the ejection chains of row r; True (and applied) when one lowers the total money."""
     for s, d, c in full_options(t, rows, plan, r, lv, float(cur[r]) - 1e-6, width[0]):
+        if stop():
+            return False
         for b in _evictable(t, rows, plan, r, s, d, reloc, width[1]):
             old_r = _lift(rows, plan, ledger, r)
             old_b = _lift(rows, plan, ledger, b)
@@ -136,6 +139,8 @@ def local_search(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, lv: NDArray[
     """Passes of moves and ejection chains until ``stop()``; a pass that changes nothing widens the
     chains' neighbourhood (``_WIDTHS``), and the search ends after the widest changes nothing.
     Returns (moves, chains) made."""
+    if stop():
+        return 0, 0
     cur = np.array([current_cost(t, rows, plan, r) for r in range(len(plan.site))])
     floor = rows.cost.min(axis=1, initial=np.inf)
     reloc = relocation(t, rows, prices, cur)
@@ -147,7 +152,7 @@ def local_search(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, lv: NDArray[
                 break
             if _move(t, rows, plan, ledger, r, lv, cur):
                 moves, changed = moves + 1, True
-            elif _chain(t, rows, plan, ledger, r, lv, cur, reloc, _WIDTHS[level]):
+            elif _chain(t, rows, plan, ledger, r, lv, cur, reloc, _WIDTHS[level], stop):
                 chains, changed = chains + 1, True
         level = level if changed else level + 1
     return moves, chains
