@@ -135,17 +135,21 @@ def _shed(t: Tables, rows: Rows, plan: Plan, regret: NDArray[np.float64]) -> lis
 
 def best_option(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, r: int, lv: NDArray[np.int64],
                 limit: float, prices: NDArray[np.float64] | None = None,
-                among: NDArray[np.int64] | None = None) -> tuple[int, int, float] | None:
+                among: NDArray[np.int64] | None = None, extra: NDArray[np.float64] | None = None
+                ) -> tuple[int, int, float] | None:
     """Cheapest (site, deadline, cost) with room for row r costing less than ``limit``.
 
-    With ``prices`` (S, P, H) the options are ranked by cost plus priced minutes.
+    With ``prices`` (S, P, H) the options are ranked by cost plus priced minutes; ``extra`` (S,)
+    is money added per site to the test and the ranking (not to the returned cost).
     """
-    ok_s = np.nonzero(rows.cost[r] < limit)[0] if among is None else among[rows.cost[r, among] < limit]
+    row_cost = rows.cost[r] if extra is None else rows.cost[r] + extra
+    ok_s = np.nonzero(row_cost < limit)[0] if among is None else among[row_cost[among] < limit]
     if len(ok_s) == 0:
         return None
     d = rows.base(t, r, ok_s)[:, None] + lv[None, :]
     cost = rows.cost[r, ok_s][:, None] + t.late_cost * rows.count[r] * lv[None, :]
-    valid = (d >= rows.first_day(t, r, ok_s)[:, None]) & (d < t.horizon) & (cost < limit)
+    add = np.zeros(len(ok_s)) if extra is None else extra[ok_s]
+    valid = (d >= rows.first_day(t, r, ok_s)[:, None]) & (d < t.horizon) & (cost + add[:, None] < limit)
     si, li = np.nonzero(valid)
     if len(si) == 0:
         return None
@@ -153,7 +157,8 @@ def best_option(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, r: int, lv: N
     need = rows.minutes[r]
     fits = (plan.slack[s_opt, :, d_opt] >= need[None, :] - _EPS).all(axis=1)
     c_opt = cost[si, li][fits]
-    rank = c_opt if prices is None else c_opt + prices[s_opt[fits], :, d_opt[fits]] @ need
+    rank = c_opt + add[si][fits]
+    rank = rank if prices is None else rank + prices[s_opt[fits], :, d_opt[fits]] @ need
     for j in np.argsort(rank, kind="stable").tolist():
         s, dd = int(s_opt[fits][j]), int(d_opt[fits][j])
         if ledger.take(r, s):

@@ -28,25 +28,75 @@ _EPS = 1e-7
 _WIDTHS = ((3, 4), (6, 8), (12, 16), (24, 32), (200, 64))   # (full options, evictions per option) per round
 
 
-def _place(rows: Rows, plan: Plan, ledger: Ledger, r: int, s: int, d: int) -> None:
+class Batches:
+    """Units per (site, setup key) of the plan, to price the minimum-batch shortfall of a move."""
+
+    def __init__(self, t: Tables, rows: Rows, plan: Plan) -> None:
+        self.units = np.zeros((t.cap.shape[0], len(t.setup_keys)))
+        self.min_batch = np.array([s.min_batch for s in t.problem.sites], dtype=float)
+        self.short_cost = np.array([s.min_batch_shortfall_cost for s in t.problem.sites], dtype=float)
+        self.keys: list[list[tuple[int, float]]] = [[] for _ in range(len(rows.qty))]
+        for r, k, q in zip(rows.row_of.tolist(), t.setup_key.tolist(), t.qty.tolist()):
+            self.keys[r].append((k, q))
+            if plan.site[r] >= 0:
+                self.units[plan.site[r], k] += q
+
+    def add(self, r: int, s: int, sign: float) -> None:
+        for k, q in self.keys[r]:
+            self.units[s, k] += sign * q
+
+    def shortfall(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Shortfall money of units u: (S,) one key, or (S, K)."""
+        shape = (-1,) + (1,) * (u.ndim - 1)
+        mb, sc = self.min_batch.reshape(shape), self.short_cost.reshape(shape)
+        return np.asarray(np.where(u > 0, np.maximum(mb - u, 0.0), 0.0) * sc)
+
+    def leaving(self, site: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Per row at ``site`` (-1: none), the shortfall money its leaving would save (0 for groups)."""
+        key = np.array([kq[0][0] if len(kq) == 1 else -1 for kq in self.keys], dtype=np.int64)
+        qty = np.array([kq[0][1] if len(kq) == 1 else 0.0 for kq in self.keys])
+        on = (site >= 0) & (key >= 0)
+        out = np.zeros(len(site))
+        s, k = site[on], key[on]
+        u = self.units[s, k]
+        short = lambda v: np.where(v > 1e-9, np.maximum(self.min_batch[s] - v, 0.0), 0.0) * self.short_cost[s]  # noqa: E731
+        out[on] = short(u) - short(u - qty[on])
+        return out
+
+    def total(self) -> float:
+        """Minimum-batch shortfall money of the plan now."""
+        return float(self.shortfall(self.units).sum())
+
+    def entering(self, r: int) -> NDArray[np.float64] | None:
+        """Per site, the shortfall money row r adds by joining it (None: a group, not priced)."""
+        if len(self.keys[r]) != 1:
+            return None
+        k, q = self.keys[r][0]
+        u = self.units[:, k]
+        return self.shortfall(u + q) - self.shortfall(u)
+
+
+def _place(rows: Rows, plan: Plan, bt: Batches, r: int, s: int, d: int) -> None:
     plan.site[r], plan.deadline[r] = s, d
     plan.book(s, d, rows.minutes[r], 1.0)
+    bt.add(r, s, 1.0)
 
 
-def _lift(rows: Rows, plan: Plan, ledger: Ledger, r: int) -> tuple[int, int]:
+def _lift(rows: Rows, plan: Plan, ledger: Ledger, bt: Batches, r: int) -> tuple[int, int]:
     """Take row r off its site (capacity and materials); returns where it was."""
     s, d = int(plan.site[r]), int(plan.deadline[r])
     if s >= 0:
         plan.book(s, d, rows.minutes[r], -1.0)
         ledger.take(r, s, -1.0)
         plan.site[r] = -1
+        bt.add(r, s, -1.0)
     return s, d
 
 
-def _restore(rows: Rows, plan: Plan, ledger: Ledger, r: int, where: tuple[int, int]) -> None:
+def _restore(rows: Rows, plan: Plan, ledger: Ledger, bt: Batches, r: int, where: tuple[int, int]) -> None:
     if where[0] >= 0:
         ledger.take(r, where[0])
-        _place(rows, plan, ledger, r, where[0], where[1])
+        _place(rows, plan, bt, r, where[0], where[1])
 
 
 def full_options(t: Tables, rows: Rows, plan: Plan, r: int, lv: NDArray[np.int64], limit: float,
@@ -86,39 +136,45 @@ def _evictable(t: Tables, rows: Rows, plan: Plan, r: int, s: int, d: int, reloc:
     return idx[np.argsort(reloc[idx], kind="stable")[:evict]].tolist()
 
 
-def _chain(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, r: int, lv: NDArray[np.int64],
+def _chain(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, bt: Batches, r: int, lv: NDArray[np.int64],
            cur: NDArray[np.float64], reloc: NDArray[np.float64], width: tuple[int, int],
            stop: Callable[[], bool]) -> bool:
-    """Try the ejection chains of row r; True (and applied) when one lowers the total money."""
+    """Try the ejection chains of row r; True (and applied) when one lowers the line money and the
+    total with the minimum-batch shortfall."""
     for s, d, c in full_options(t, rows, plan, r, lv, float(cur[r]) - 1e-6, width[0]):
         if stop():
             return False
         for b in _evictable(t, rows, plan, r, s, d, reloc, width[1]):
-            old_r = _lift(rows, plan, ledger, r)
-            old_b = _lift(rows, plan, ledger, b)
+            short0 = bt.total()
+            old_r = _lift(rows, plan, ledger, bt, r)
+            old_b = _lift(rows, plan, ledger, bt, b)
             if (plan.slack[s, :, d] >= rows.minutes[r] - _EPS).all() and ledger.take(r, s):
-                _place(rows, plan, ledger, r, s, d)
+                _place(rows, plan, bt, r, s, d)
                 budget = float(cur[b]) + float(cur[r]) - c - 1e-6
                 got = best_option(t, rows, plan, ledger, b, lv, budget)
                 if got is not None:
-                    _place(rows, plan, ledger, b, got[0], got[1])
-                    cur[r], cur[b] = c, got[2]
-                    return True
-                _lift(rows, plan, ledger, r)
-            _restore(rows, plan, ledger, b, old_b)
-            _restore(rows, plan, ledger, r, old_r)
+                    _place(rows, plan, bt, b, got[0], got[1])
+                    if bt.total() - short0 < float(cur[b]) + float(cur[r]) - c - got[2] - 1e-6:
+                        cur[r], cur[b] = c, got[2]
+                        return True
+                    _lift(rows, plan, ledger, bt, b)
+                _lift(rows, plan, ledger, bt, r)
+            _restore(rows, plan, ledger, bt, b, old_b)
+            _restore(rows, plan, ledger, bt, r, old_r)
     return False
 
 
-def _move(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, r: int, lv: NDArray[np.int64],
+def _move(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, bt: Batches, r: int, lv: NDArray[np.int64],
           cur: NDArray[np.float64]) -> bool:
-    """Move row r alone to a cheaper option with room; True when moved."""
-    old = _lift(rows, plan, ledger, r)
-    got = best_option(t, rows, plan, ledger, r, lv, float(cur[r]) - 1e-6)
+    """Move row r alone to a cheaper option with room (minimum-batch shortfall included); True when moved."""
+    old = _lift(rows, plan, ledger, bt, r)
+    extra = bt.entering(r)
+    limit = float(cur[r]) + (float(extra[old[0]]) if extra is not None and old[0] >= 0 else 0.0)
+    got = best_option(t, rows, plan, ledger, r, lv, limit - 1e-6, extra=extra)
     if got is None:
-        _restore(rows, plan, ledger, r, old)
+        _restore(rows, plan, ledger, bt, r, old)
         return False
-    _place(rows, plan, ledger, r, got[0], got[1])
+    _place(rows, plan, bt, r, got[0], got[1])
     cur[r] = got[2]
     return True
 
@@ -144,15 +200,17 @@ def local_search(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, lv: NDArray[
     cur = np.array([current_cost(t, rows, plan, r) for r in range(len(plan.site))])
     floor = rows.cost.min(axis=1, initial=np.inf)
     reloc = relocation(t, rows, prices, cur)
+    bt = Batches(t, rows, plan)
     moves = chains = level = 0
     while level < len(_WIDTHS) and not stop():
         changed = False
-        for r in np.argsort(floor - cur, kind="stable").tolist():
-            if floor[r] >= cur[r] - 1e-6 or stop():
+        potential = cur - floor + bt.leaving(plan.site)
+        for r in np.argsort(-potential, kind="stable").tolist():
+            if potential[r] <= 1e-6 or stop():
                 break
-            if _move(t, rows, plan, ledger, r, lv, cur):
+            if _move(t, rows, plan, ledger, bt, r, lv, cur):
                 moves, changed = moves + 1, True
-            elif _chain(t, rows, plan, ledger, r, lv, cur, reloc, _WIDTHS[level], stop):
+            elif _chain(t, rows, plan, ledger, bt, r, lv, cur, reloc, _WIDTHS[level], stop):
                 chains, changed = chains + 1, True
         level = level if changed else level + 1
     return moves, chains

@@ -82,3 +82,17 @@ def test_local_search_never_raises_money_or_overbooks(seed: int, n_sites: int, n
         assert np.isfinite(rows.cost[r, s]) and plan.deadline[r] >= rows.first_day(t, r, s)
         use[s, :, plan.deadline[r]] += rows.minutes[r]
     assert (np.cumsum(use, axis=2) <= cumulative_capacity(t) + 1e-6).all()
+
+
+def test_move_dissolves_a_small_batch_when_the_shortfall_outweighs_transport() -> None:
+    """A lone unit below site B's minimum batch moves to A (a bit farther) when the shortfall costs more."""
+    a = RoutingSite(id="A", lat=51.5, lon=0.0, capacity={"sewing": (600.0,)})
+    b = RoutingSite(id="B", lat=51.5, lon=0.02, capacity={"sewing": (600.0,)}, min_batch=5,
+                    min_batch_shortfall_cost=50.0)
+    pb = RoutingProblem((a, b), (_line("X", 0.015),))
+    t = build_tables(pb, LARGE)
+    rows = make_rows(t, group_ids(pb, LARGE))
+    plan, ledger = _plan(t, rows, [1])
+    assert rows.cost[0, 1] < rows.cost[0, 0]          # B is cheaper on line money alone
+    local_search(t, rows, plan, ledger, np.arange(1), lambda: False)
+    assert plan.site.tolist() == [0]
