@@ -359,3 +359,17 @@ def test_nul_characters_in_json_strings_are_refused(client: TestClient, loaded: 
             continue
         assert_refused(r, (404, 422))
     assert row_counts(loaded) == before
+
+
+def test_kpi_periods_and_solver_seeds_are_bounded(loaded: Container) -> None:
+    """A KPI period in year 295 or over ten years, and a run-proposal seed above 32 bits, are 422s (found by fuzzing)."""
+    from fastapi.testclient import TestClient
+
+    from microfactory.entrypoints.api.app import create_app
+
+    client = TestClient(create_app(loaded))
+    assert client.get("/v1/kpis", params={"from": "0295-06-22T16:13:09Z"}).json()["field"] == "from"
+    long = client.get("/v1/kpis", params={"from": "2000-01-01T00:00:00", "to": "2030-01-01T00:00:00"})
+    assert long.status_code == 422 and long.json()["field"] == "to"
+    r = client.post("/v1/runs/propose", params={"seed": 18442570010859}, json=[])
+    assert r.status_code == 422 and r.json()["field"] == "seed"

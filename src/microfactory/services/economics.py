@@ -279,6 +279,9 @@ def _utilisation(network: Network, ops: list[dict[str, Any]], start: date, end: 
     return util, changes
 
 
+MAX_KPI_DAYS = 3660
+
+
 def kpi_report(uow: Any, start: datetime | None = None, end: datetime | None = None, brand: str | None = None,
                site: str | None = None) -> Any:
     """KPIs of the orders created in ``[start, end)`` (by brand and site) from the store."""
@@ -292,6 +295,11 @@ def kpi_report(uow: Any, start: datetime | None = None, end: datetime | None = N
 
     if start is not None and end is not None and end <= start:
         raise InvalidInput("'to' must be after 'from'", field="to")
+    for name, when in (("from", start), ("to", end)):
+        if when is not None and not 1970 <= when.year <= 2200:
+            raise InvalidInput(f"'{name}' must be between the years 1970 and 2200", field=name)
+    if start is not None and end is not None and (end - start).days > MAX_KPI_DAYS:
+        raise InvalidInput(f"a KPI period is at most {MAX_KPI_DAYS} days", field="to")
     repo = kpi_source(uow)
     orders = repo.orders(start, end, brand)
     ids = [o["id"] for o in orders]

@@ -349,7 +349,7 @@ def resolve_run(run_id: str, c: ContainerDep, p: PrincipalDep, idempotency_key: 
 
 @router.post("/runs/propose", responses=E)
 def propose_runs(offers: list[OfferIn], uow: UowDep, p: PrincipalDep, time_limit_s: float = Query(5.0, gt=0, le=60),
-                 seed: int = 0) -> dict[str, Any]:
+                 seed: int = Query(0, ge=0, le=2**31 - 1)) -> dict[str, Any]:
     """Which open routed lines of different brands would pool into runs under these offers (admin only)."""
     require(p, Role.ADMIN)
     return rs.propose(uow, [RunOffer(o.site, o.setup_key, o.min_batch, o.fixed_cost, o.shortfall_cost_per_unit,
