@@ -100,6 +100,7 @@ def main() -> None:
     text = "\n".join([
         machine_line() + (" (quick)" if args.quick else ""), "",
         ("Long run (daily routing with route_batch on the step clock: a 1 s work budget a day, reproducible; "
+         "routing sees each site's own staff, machine and setup rates, as the routing service does; "
          "daily dispatch planning of every site, outages, QC, returns):"), "",
         md_table(list(run), [list(run.values())]), "",
         ("Sweep of the Berlin outage grid (demand x machine failures x secondary partner x 2 seeds; real "
