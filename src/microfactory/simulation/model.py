@@ -22,6 +22,7 @@ KPIs cover the orders created in ``[0, days)``.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -88,7 +89,10 @@ class Simulator:
         given = spec.demand.anchors
         self.anchors = [(a[0], a[1]) for a in given] or [(s.location.lat, s.location.lon) for s in network.sites]
         self.anchor_weights = np.array([a[2] for a in given]) / sum(a[2] for a in given) if given else None
-        self.flow = FlowState(self.sites, self.products, spec, cost or CostParams())
+        cost = cost or CostParams()
+        if spec.planning.lateness_penalty_per_day is not None:
+            cost = dataclasses.replace(cost, lateness_penalty_per_day=spec.planning.lateness_penalty_per_day)
+        self.flow = FlowState(self.sites, self.products, spec, cost)
         self.pool: list[str] = []
         self.held: list[str] = []
         self.pending: dict[str, list[str]] = {s.id: [] for s in self.sites}

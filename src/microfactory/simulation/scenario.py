@@ -191,6 +191,8 @@ class PlanningParams:
     max_batch: int = 20
     routing_steps: int = 1000
     routing_exact_max_lines: int = 400
+    #: The routing's cost of one line-day late (None: the cost model's default).
+    lateness_penalty_per_day: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in ("dispatch", "cpsat"):
@@ -201,6 +203,8 @@ class PlanningParams:
             raise InvalidInput("planning.routing_policy must be optimal or greedy", field="planning.routing_policy")
         if self.time_limit_s <= 0 or self.routing_time_limit_s <= 0 or self.window_days < 7:
             raise InvalidInput("time limits must be > 0 and window_days >= 7", field="planning")
+        if self.lateness_penalty_per_day is not None:
+            _nonneg(self.lateness_penalty_per_day, "planning.lateness_penalty_per_day")
         if self.routing_steps < 0 or self.routing_exact_max_lines < 0 or self.max_batch < 1:
             raise InvalidInput("routing_steps and routing_exact_max_lines must be >= 0, max_batch >= 1",
                                field="planning")

@@ -82,3 +82,18 @@ def test_unknown_scenario_keys_are_rejected() -> None:
         spec_from_dict({"network": ".", "dayz": 3})
     with pytest.raises(InvalidInput):
         DemandParams(weekday_factors=(1.0, 1.0))
+
+
+def test_a_scenario_can_set_the_routing_lateness_penalty() -> None:
+    """planning.lateness_penalty_per_day reaches the cost model the routing sees; a negative one is refused."""
+    from microfactory.adapters.files.scenario import load_scenario
+    from microfactory.simulation import Simulator
+
+    from .conftest import BERLIN, tiny_spec
+
+    sc = load_scenario(BERLIN)
+    sim = Simulator(tiny_spec(planning={"lateness_penalty_per_day": 50.0}), sc.network, sc.catalog)
+    assert sim.flow.cost.lateness_penalty_per_day == 50.0
+    assert Simulator(tiny_spec(), sc.network, sc.catalog).flow.cost.lateness_penalty_per_day == 5.0
+    with pytest.raises(InvalidInput):
+        tiny_spec(planning={"lateness_penalty_per_day": -1})
