@@ -111,7 +111,7 @@ def main() -> None:
             "gap excl. shortfall", "greedy", "greedy s", "optimal/greedy", "late opt", "late greedy",
             "unassigned opt", "unassigned greedy", "run"]
     text = (f"## routing\n\n{machine_line()}{' (quick)' if quick else ''}\n\n"
-            f"Optimal = large path (Lagrangian dual ascent + priced construction + moves), time limit "
+            f"Optimal = large path (Lagrangian dual ascent + priced construction + local search with moves, swaps and ejection chains), time limit "
             f"{', '.join(f'{k}: {v:.0f} s' for k, v in LIMITS.items())} (covers building the tables); wall includes "
             f"everything. Bound = Lagrangian lower bound over every allowed site; gap = (objective - bound) / "
             f"objective. The minimum-batch shortfall is in the objective but not in the bound, so the gap is "
