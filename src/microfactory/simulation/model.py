@@ -25,8 +25,8 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Any
 from datetime import date
+from typing import Any
 
 import numpy as np
 

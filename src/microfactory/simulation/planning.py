@@ -78,7 +78,7 @@ class DayPlan:
 def _line(item: WorkItem, processes: frozenset[str]) -> Line:
     ops = tuple(OpSpec(p, m, key) for p, m, key in item.product.ops if p in processes and m > 0)
     if not ops:  # a variant with no timed work still passes through packing-like handling
-        ops = (OpSpec(sorted(processes)[0], 0.1, item.product.sku),)
+        ops = (OpSpec(min(processes), 0.1, item.product.sku),)
     return Line(item.line_id, item.order_id, item.product.sku, item.qty, item.product.sku,
                 max(0, item.due_min), ops)
 

@@ -151,8 +151,8 @@ def svg_metric_bars(rows: Sequence[Mapping[str, Any]], keys: Sequence[str], metr
     top = max(values, default=0.0) or 1.0
     bar, gap, left = 28, 8, 260
     height = 24 + len(rows) * (bar + gap)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height + 10}" font-family="sans-serif" '
-             f'font-size="11"><text x="4" y="14" font-weight="bold">{escape(metric)}</text>']
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height + 10}" font-family="sans-serif" '
+              f'font-size="11"><text x="4" y="14" font-weight="bold">{escape(metric)}</text>')]
     for i, (row, v) in enumerate(zip(rows, values)):
         y = 24 + i * (bar + gap)
         label = ", ".join(f"{k.split('.')[-1]}={row.get(k)}" for k in keys)
