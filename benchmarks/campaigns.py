@@ -61,10 +61,10 @@ def _setup(url: str, pledges: int) -> tuple[object, float]:
     sites = tuple(s.id for s in network.sites
                   if s.kind.value == "microfactory" and s.serves("spree") and "printing" in s.processes)
     with c.uow() as uow:
-        for site in sites:
+        for n, site in enumerate(sites):
             for item, qty in (("tee-blank-white", pledges), ("ink-dtg", 18 * pledges)):
-                uow.inventory.apply([(site, item)], lambda inv, site=site, item=item, qty=qty: inv.receive(
-                    site, item, f"BENCH-{site}-{item}", qty, NOW))
+                uow.inventory.apply([(site, item)], lambda inv, site=site, item=item, qty=qty, n=n: inv.receive(
+                    site, item, f"BENCH-{n}-{item[:3].upper()}", qty, NOW))
         uow.commit()
     req = CampaignRequest("spree", "Bench capsule", variants, datetime(2026, 12, 20), "Europe/Berlin", 35.0, sites,
                           date(2026, 12, 21), date(2027, 2, 18), minimum_total=pledges // 2, campaign_id="CMP-B",
