@@ -35,9 +35,9 @@ KNOWN = {  # real ids of the Berlin example, so generated requests also reach pa
     "order_id": "BER-000002", "site_id": "mf-kreuzberg", "product_id": "spree-tee", "product": "spree-tee",
     "brand_id": "spree", "customer_ref": "c-1", "gtin": "09521234100010", "lot": "L1",
 }
-# Routers still being written by others: fuzzed only with MICROFACTORY_FUZZ_ALL=1 (their known
-# failures are listed in docs/robustness.md), so `make test` is not held hostage by work in progress.
-IN_PROGRESS = {"demand", "economics", "planning", "ui"}
+# Routers left out of the bounded run in `make test` (fuzz them with MICROFACTORY_FUZZ_ALL=1):
+# the dashboard's HTML routes are not in the OpenAPI spec.
+IN_PROGRESS = {"demand", "ui"}
 FUZZ_ALL = os.environ.get("MICROFACTORY_FUZZ_ALL") == "1"
 SOLVER_CAP_S = 0.5  # any time_limit_s is capped so a solver call cannot eat the test's budget
 
