@@ -25,7 +25,7 @@ from microfactory.engines.routing.rounding import Ledger, Plan, best_option, cur
 from microfactory.engines.routing.tables import Tables
 
 _EPS = 1e-7
-_WIDTHS = ((3, 4), (6, 8), (12, 16), (24, 32), (200, 64))   # (full options, evictions per option) per round
+_WIDTHS = ((0, 0), (3, 4), (6, 8), (12, 16), (24, 32), (200, 64))   # (full options, evictions) per round; 0: moves only
 
 
 class Batches:
@@ -192,7 +192,8 @@ def relocation(t: Tables, rows: Rows, prices: NDArray[np.float64] | None, cur: N
 
 def local_search(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, lv: NDArray[np.int64],
                  stop: Callable[[], bool], prices: NDArray[np.float64] | None = None) -> tuple[int, int]:
-    """Passes of moves and ejection chains until ``stop()``; a pass that changes nothing widens the
+    """Passes of moves (first rounds: moves only, cheap at scale), then moves and ejection chains
+    until ``stop()``; a pass that changes nothing widens the
     chains' neighbourhood (``_WIDTHS``), and the search ends after the widest changes nothing.
     Returns (moves, chains) made."""
     if stop():
@@ -210,7 +211,7 @@ def local_search(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, lv: NDArray[
                 break
             if _move(t, rows, plan, ledger, bt, r, lv, cur):
                 moves, changed = moves + 1, True
-            elif _chain(t, rows, plan, ledger, bt, r, lv, cur, reloc, _WIDTHS[level], stop):
+            elif level and _chain(t, rows, plan, ledger, bt, r, lv, cur, reloc, _WIDTHS[level], stop):
                 chains, changed = chains + 1, True
         level = level if changed else level + 1
     return moves, chains
