@@ -37,7 +37,7 @@ KNOWN = {  # real ids of the Berlin example, so generated requests also reach pa
 }
 # Routers left out of the bounded run in `make test` (fuzz them with MICROFACTORY_FUZZ_ALL=1):
 # the dashboard's HTML routes are not in the OpenAPI spec.
-IN_PROGRESS = {"demand", "ui"}
+IN_PROGRESS = {"ui"}
 FUZZ_ALL = os.environ.get("MICROFACTORY_FUZZ_ALL") == "1"
 SOLVER_CAP_S = 0.5  # any time_limit_s is capped so a solver call cannot eat the test's budget
 
