@@ -83,7 +83,7 @@ def order_detail(request: Request, user: UserDep, order_id: str) -> Response:
     brand, site = views.scopes(user)
     with container(request).uow(readonly=True) as uow:
         order = uow.orders.get(order_id, brand=brand, site=site)
-        lines = assignment_view(uow, order_id, brand=brand)["items"]
+        lines = assignment_view(uow, order_id, brand=brand, site=site)["items"]
         events = uow.orders.events(order_id)
     return page(request, "order.html", user, order=order, lines=lines, events=events)
 
