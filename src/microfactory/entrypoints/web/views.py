@@ -141,8 +141,8 @@ def site_page(uow: Any, p: Principal, site_id: str, now: datetime, days: int = 7
         try:
             plan = schedule_view(uow, site_id)["plan"]
             gantt = schedule_svg(uow, site_id)
-        except NotFound:
-            pass
+        except NotFound:  # the site has no plan yet: the page shows capacity only
+            plan, gantt = None, None
     lines = uow.routing.line_refs(statuses=OPEN_LINES, site_id=site_id)
     return {"site": site, "processes": processes, "dates": dates, "grid": grid, "gantt": gantt, "plan": plan,
             "open_lines": len(lines), "line_refs": lines[:50]}

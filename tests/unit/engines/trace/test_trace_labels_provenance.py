@@ -94,10 +94,10 @@ def test_pdf_structure_is_consistent() -> None:
     assert b"(Wash at 30 \\260C maximum gentle cycle) Tj" in pdf
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("zbarimg") is None,
-                    reason="needs poppler-utils and zbar-tools")
 def test_pdf_renders_and_its_qr_scans_to_the_link(tmp_path: Path) -> None:
     """pdftoppm renders the label and zbarimg reads the Digital Link back from the image."""
+    missing = [tool for tool in ("pdftoppm", "zbarimg") if shutil.which(tool) is None]
+    assert not missing, f"{missing} missing: `make test` installs poppler-utils and zbar-tools (scripts/ensure-chromium.sh)"
     (tmp_path / "label.pdf").write_bytes(label_pdf(_content(), "sewn_in"))
     subprocess.run(["pdftoppm", "-r", "200", "-png", str(tmp_path / "label.pdf"),
                     str(tmp_path / "page")], check=True, timeout=30)
