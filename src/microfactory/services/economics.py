@@ -186,7 +186,7 @@ def _free_minutes_per_day(uow: Any, site: Site, bom: ExplodedBom, first: date, d
     reserved = kpi_source(uow).reserved_minutes(site.id, first, last)
     units = min(max(0.0, sum(site.process_minutes(p, first + timedelta(d)) for d in range(max(days, 1)))
                     - reserved.get(p, 0.0)) / m for p, m in need.items() if m > 0) / max(days, 1)
-    return units * sum(need.values())
+    return float(units * sum(need.values()))
 
 
 def request_quotes(uow: Any, now: datetime, product: str, options: Mapping[str, str], qty: int, due: date, *,

@@ -189,7 +189,7 @@ def _book_at_site(uow: Any, row: dict[str, Any], lines: list[dict[str, Any]], no
     from microfactory.services.routing_bulk import route_orders_bulk
 
     site = row["site_id"]
-    orders = {}
+    orders: dict[str, Any] = {}
     for r in lines:
         orders.setdefault(r["order_id"], uow.orders.get(r["order_id"]))
     ids = [r["line_id"] for r in lines]

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 
-from microfactory.engines.routing.types import MaterialNeed, RoutingLine, RoutingProblem, RoutingSite
+from microfactory.engines.routing.types import (
+    MaterialNeed,
+    RoutingLine,
+    RoutingProblem,
+    RoutingSite,
+)
 from microfactory.errors import InvalidInput
 
 PROCESSES = ("cutting", "sewing", "printing", "embroidery", "knitting", "finishing")
-OPERATORS = ("in_house", "partner", "franchise", "on_demand")
+Operator = Literal["in_house", "partner", "franchise", "on_demand"]
+OPERATORS: tuple[Operator, ...] = ("in_house", "partner", "franchise", "on_demand")
 MODES = ("cargo_bike", "electric_van", "van")
 FABRICS = ("cotton", "linen", "wool", "denim", "jersey")
 
@@ -61,10 +68,10 @@ def generate(n_sites: int, n_lines: int, load: float = 0.6, seed: int = 0, days:
     has: dict[str, list[int]] = {p: [] for p in PROCESSES}
     specs = []
     for j in range(n_sites):
-        procs = {"cutting", "sewing", "finishing"} | {p for p in ("printing", "embroidery", "knitting")
+        kinds = {"cutting", "sewing", "finishing"} | {p for p in ("printing", "embroidery", "knitting")
                                                       if rng.random() < 0.5}
-        specs.append(procs)
-        for p in procs:
+        specs.append(kinds)
+        for p in kinds:
             has[p].append(j)
     for j in range(n_sites):
         lat, lon = spot()
