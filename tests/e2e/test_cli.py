@@ -91,3 +91,23 @@ def test_demo_loads_the_example_without_serving(tmp_path: Path) -> None:
     assert code == 0 and "240 new orders" in out
     code, out, _ = run("demo", "--db", db, "--no-serve")
     assert "0 new orders (240 already there)" in " ".join(out.split())
+    assert "stock policies: 5" in out
+
+
+def test_demo_opens_the_example_campaign_or_says_why_not(tmp_path: Path) -> None:
+    """The demo opens campaigns.yaml on the wall clock: before the example's deadline the capsule is
+    opened once; after it, the demo still runs and names the reason."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    code, out, _ = run("demo", "--db", db, "--no-serve")
+    flat = " ".join(out.split())
+    assert code == 0
+    deadline = datetime(2026, 12, 12, 23, 59, tzinfo=ZoneInfo("Europe/Berlin"))
+    if datetime.now(timezone.utc) < deadline:
+        assert "campaigns: 1 opened, 0 already there" in flat
+        code, out, _ = run("demo", "--db", db, "--no-serve")
+        assert "campaigns: 0 opened, 1 already there" in " ".join(out.split())
+    else:
+        assert "campaigns.yaml not loaded: the deadline must be in the future" in flat

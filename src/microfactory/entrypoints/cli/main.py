@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -149,6 +149,7 @@ def demo(db: Optional[str] = DbOption, port: int = typer.Option(8000, "--port"),
     console.print(f"[bold]microfactory demo[/bold]: {summary['network']} — {summary['sites']} sites, "
                   f"{summary['products']} products, {summary['orders_created']} new orders "
                   f"({summary['orders_skipped']} already there), {summary['lots_received']} stock lots")
+    _demo_demand_files(c, example)
     if no_serve:
         return
     import secrets as _secrets
@@ -166,6 +167,28 @@ def demo(db: Optional[str] = DbOption, port: int = typer.Option(8000, "--port"),
                   f"API calls need a token; a one-day admin token for this demo:\n"
                   f"  curl -H 'Authorization: Bearer {secret}' http://localhost:{port}/v1/orders\nCtrl-C to stop.")
     serve(db=c.settings.database_url, host="127.0.0.1", port=port, workers=1)
+
+
+def _demo_demand_files(c: Any, example: Path) -> None:
+    """Open the example's campaigns and stock policies, each file in its own transaction.
+
+    The example's campaign has a fixed deadline; once that has passed (an old checkout), the
+    campaign is not opened and the demo says why instead of failing."""
+    from microfactory.errors import MicrofactoryError
+    from microfactory.services import demand_files as df
+
+    for name, fn in (("policies.yaml", df.load_policies), ("campaigns.yaml", df.load_campaigns)):
+        try:
+            with c.uow() as uow:
+                out = fn(uow, example, now=c.clock.now(), actor="demo")
+                uow.commit()
+        except MicrofactoryError as exc:
+            console.print(f"[yellow]{name} not loaded[/yellow]: {exc}")
+            continue
+        if name == "campaigns.yaml":
+            console.print(f"campaigns: {len(out['opened'])} opened, {len(out['skipped'])} already there")
+        else:
+            console.print(f"stock policies: {len(out['policies'])}")
 
 
 def main() -> None:
