@@ -93,3 +93,21 @@ def test_static_files_are_served_and_paths_refused(app: Any) -> None:
     assert client.get("/ui/static/dashboard.css").headers["content-type"].startswith("text/css")
     assert client.get("/ui/static/..%2Fpages.py").status_code == 404
     assert client.get("/ui/static/nothing.css").status_code == 404
+
+
+def test_a_sign_in_holds_across_workers_sharing_the_store(app: Any, loaded: Container,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two apps on one database (two workers) accept each other's session cookie; a third app with
+    its own secret from the environment does not."""
+    monkeypatch.delenv("MICROFACTORY_SESSION_SECRET", raising=False)
+    first = _client(app, "admin", "admin-pass-1")
+    cookie = first.cookies.get("mf_session")
+    assert cookie
+    other = TestClient(create_app(loaded))
+    other.cookies.set("mf_session", cookie)
+    assert other.get("/ui", follow_redirects=False).status_code == 200
+    monkeypatch.setenv("MICROFACTORY_SESSION_SECRET", "ab" * 32)
+    foreign = TestClient(create_app(loaded))
+    foreign.cookies.set("mf_session", cookie)
+    r = foreign.get("/ui", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/ui/login")

@@ -7,12 +7,22 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from microfactory.adapters.db.tables import settings
 from microfactory.adapters.db.tables_auth import api_tokens, users
+from microfactory.adapters.db.upsert import upsert
 
 
 class AuthRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def shared_secret(self, key: str, candidate: str) -> str:
+        """The secret stored under ``key``; ``candidate`` is stored first when there is none yet.
+
+        Insert-or-ignore then read, so racing processes all end up with the first one stored."""
+        upsert(self.conn, settings, [{"key": key, "value": {"secret": candidate}}], ["key"], update=False)
+        value = self.conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+        return str(value["secret"])
 
     def add_token(self, row: dict[str, Any]) -> None:
         self.conn.execute(api_tokens.insert().values(**row))

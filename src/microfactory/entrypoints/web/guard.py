@@ -20,7 +20,7 @@ from markupsafe import Markup
 from microfactory.bootstrap import Container
 from microfactory.domain.access import Principal, Role
 from microfactory.entrypoints.web.jobs import JobRegistry
-from microfactory.entrypoints.web.session import COOKIE, SessionCodec, secret_from_env
+from microfactory.entrypoints.web.session import COOKIE, SessionCodec, session_secret
 from microfactory.errors import HTTP_STATUS, Forbidden, MicrofactoryError, Unauthenticated
 
 
@@ -39,10 +39,10 @@ def container(request: Request) -> Container:
 
 
 def codec(request: Request) -> SessionCodec:
-    """This app's session codec (its secret is made once per app: see ``session``)."""
+    """This app's session codec (its secret is read once per app: see ``session``)."""
     state = request.app.state
     if not hasattr(state, "ui_codec"):
-        state.ui_codec = SessionCodec(secret_from_env())
+        state.ui_codec = SessionCodec(session_secret(container(request).uow))
     return state.ui_codec  # type: ignore[no-any-return]
 
 

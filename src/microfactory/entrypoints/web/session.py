@@ -1,8 +1,9 @@
 """Dashboard sessions: a signed cookie (HMAC-SHA256) naming the signed-in user and role.
 
-The secret comes from ``MICROFACTORY_SESSION_SECRET`` (hex or text); without it each process
-generates a random one when its app is built, so sessions end when the process restarts and
-are not shared between workers (set the variable when running more than one worker).
+The secret comes from ``MICROFACTORY_SESSION_SECRET`` (hex or text); without it the first
+process to need one stores 32 random bytes in the database's settings, and every worker and
+restart of the service reads that one, so a sign-in holds across workers. (Anyone who can read
+the database can then forge a session; set the variable to keep the secret out of it.)
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from microfactory.domain.access import Principal, Role
 from microfactory.errors import InvalidInput
 
 COOKIE = "mf_session"
+SECRET_KEY = "ui_session_secret"
 SESSION_HOURS = 12
 
 
@@ -63,15 +67,26 @@ class SessionCodec:
         return self._mac("csrf:" + value)[:32]
 
 
-def secret_from_env() -> bytes:
-    """``MICROFACTORY_SESSION_SECRET`` if set, else 32 random bytes (per process)."""
+def secret_from_env() -> bytes | None:
+    """``MICROFACTORY_SESSION_SECRET`` if set, else None."""
     text = os.environ.get("MICROFACTORY_SESSION_SECRET", "").strip()
     if text:
         try:
             return bytes.fromhex(text)
         except ValueError:
             return text.encode()
-    return secrets.token_bytes(32)
+    return None
 
 
-__all__ = ["COOKIE", "SESSION_HOURS", "SessionCodec", "secret_from_env"]
+def session_secret(uow_factory: Callable[[], Any]) -> bytes:
+    """The environment's secret, else the one shared through the store (made on first use)."""
+    env = secret_from_env()
+    if env is not None:
+        return env
+    with uow_factory() as uow:
+        stored = uow.auth.shared_secret(SECRET_KEY, secrets.token_hex(32))
+        uow.commit()
+    return bytes.fromhex(stored)
+
+
+__all__ = ["COOKIE", "SESSION_HOURS", "SessionCodec", "secret_from_env", "session_secret"]
