@@ -4,7 +4,8 @@ Both servers run with 2 uvicorn workers on 127.0.0.1 against the same PostgreSQL
 (each in its own schema); wrk drives them at concurrency 16 and 64 for a fixed time with a
 unique Idempotency-Key per request. Reports orders/s and p50/p99 latency and the ratio.
 
-    .venv/bin/python benchmarks/intake_load.py [--seconds 15] [--quick]
+    flock /tmp/mf-bench.lock .venv/bin/python benchmarks/intake_load.py [--seconds 15] [--repeat 3]
+    ... [--quick] [--only bare|microfactory] [--conns 16] [--no-record]   # development runs, not recorded
 
 Needs wrk (Debian package `wrk`) and a PostgreSQL server ($MICROFACTORY_TEST_POSTGRES_URL,
 default postgresql://postgres@127.0.0.1:5432/test). Traffic stays on loopback; every run is
@@ -50,6 +51,9 @@ setup = function(thread)
   thread:set("id", math.random(1, 1000000000))
 end
 """
+
+
+EXPLANATION = """(explanation to be written)"""
 
 
 def free_port() -> int:
@@ -105,12 +109,27 @@ def run_wrk(url: str, conns: int, seconds: int, auth: str, prefix: str) -> dict[
     return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "errors": float(non2xx.group(1)) if non2xx else 0.0}
 
 
+def load_average() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def median(values: list[float]) -> float:
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=15)
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each (endpoint, concurrency); medians reported")
+    ap.add_argument("--quick", action="store_true", help="4 s runs, once, results not recorded")
+    ap.add_argument("--only", choices=["bare", "microfactory"], help="run one endpoint (results not recorded)")
+    ap.add_argument("--conns", type=int, nargs="+", default=[16, 64])
+    ap.add_argument("--no-record", action="store_true", help="print only; leave RESULTS.md alone")
     args = ap.parse_args()
-    seconds = 4 if args.quick else args.seconds
+    seconds, repeat = (4, 1) if args.quick else (args.seconds, args.repeat)
+    recording = not (args.quick or args.only or args.no_record) and sorted(args.conns) == [16, 64]
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
     admin = create_engine(PG.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
@@ -120,6 +139,7 @@ def main() -> None:
         conn.execute(text(f"CREATE SCHEMA {ours_schema}"))
         conn.execute(text(f"CREATE SCHEMA {bare_schema}"))
     procs = []
+    load_before = load_average()
     try:
         ours_url = schema_url(ours_schema)
         env = dict(os.environ, MICROFACTORY_DATABASE_URL=ours_url, MICROFACTORY_WEBHOOK_INTERVAL_S="0")
@@ -131,30 +151,51 @@ def main() -> None:
         import json
         auth = "Bearer " + json.loads(token)["token"]
         p_ours, p_bare = free_port(), free_port()
-        procs.append(start([PY, "-m", "uvicorn", "microfactory.entrypoints.api.app:app_from_env", "--factory",
-                            "--workers", "2", "--port", str(p_ours), "--log-level", "warning"], env))
-        procs.append(start([PY, "-m", "uvicorn", "bare_intake:create_app", "--factory", "--workers", "2", "--port",
-                            str(p_bare), "--log-level", "warning", "--app-dir", str(Path(__file__).parent)],
-                           dict(os.environ, BARE_DATABASE_URL=bare_schema_url(bare_schema))))
-        wait_up(f"http://127.0.0.1:{p_ours}/v1/health")
-        wait_up(f"http://127.0.0.1:{p_bare}/docs")
+        uvicorn = [PY, "-m", "uvicorn", "--factory", "--workers", "2", "--log-level", "warning", "--no-access-log"]
+        targets = []
+        if args.only in (None, "bare"):
+            procs.append(start(uvicorn + ["bare_intake:create_app", "--port", str(p_bare),
+                                          "--app-dir", str(Path(__file__).parent)],
+                               dict(os.environ, BARE_DATABASE_URL=bare_schema_url(bare_schema))))
+            wait_up(f"http://127.0.0.1:{p_bare}/docs")
+            targets.append(("bare", p_bare, "/orders"))
+        if args.only in (None, "microfactory"):
+            procs.append(start(uvicorn + ["microfactory.entrypoints.api.app:app_from_env", "--port", str(p_ours)], env))
+            wait_up(f"http://127.0.0.1:{p_ours}/v1/health")
+            targets.append(("microfactory", p_ours, "/v1/orders"))
+        runs: dict[tuple[str, int], list[dict[str, float]]] = {}
+        for n in range(repeat):  # interleaved, so both endpoints see the same machine
+            for conns in args.conns:
+                for name, port, path in targets:
+                    res = run_wrk(f"http://127.0.0.1:{port}{path}", conns, seconds, auth, f"{name}{conns}{tag}r{n}")
+                    runs.setdefault((name, conns), []).append(res)
+                    print(name, conns, f"run {n + 1}/{repeat}", {k: round(v, 1) for k, v in res.items()}, flush=True)
         rows, results = [], {}
-        for conns in (16, 64):
-            for name, port, path in (("bare", p_bare, "/orders"), ("microfactory", p_ours, "/v1/orders")):
-                res = run_wrk(f"http://127.0.0.1:{port}{path}", conns, seconds, auth, f"{name}{conns}{tag}")
+        for conns in args.conns:
+            for name, _port, _path in targets:
+                rs = runs[(name, conns)]
+                res = {k: median([r[k] for r in rs]) for k in ("rps", "p50", "p99")}
+                res["errors"] = sum(r["errors"] for r in rs)
                 results[(name, conns)] = res
-                rows.append([name, conns, f"{res['rps']:.0f}", f"{res['p50']:.1f}", f"{res['p99']:.1f}", int(res["errors"])])
+                rows.append([name, conns, f"{res['rps']:.0f}", f"{res['p50']:.1f}", f"{res['p99']:.1f}",
+                             int(res["errors"]), " / ".join(f"{r['rps']:.0f}" for r in rs)])
                 print(rows[-1], flush=True)
+        load_after = load_average()
+        print("load average before", load_before, "after", load_after)
+        if not recording:
+            return
         ratio64 = results[("microfactory", 64)]["rps"] / results[("bare", 64)]["rps"]
         p99_16 = results[("microfactory", 16)]["p99"]
         verdict = (f"throughput ratio at concurrency 64: **{ratio64:.2f}** (target ≥ 0.5: {'met' if ratio64 >= 0.5 else 'missed'}); "
                    f"p99 at concurrency 16: **{p99_16:.1f} ms** (target ≤ 50 ms: {'met' if p99_16 <= 50 else 'missed'})")
         print(verdict)
         record("intake_load", f"## Order intake under load (PostgreSQL, 2 workers each, wrk, {seconds} s per run)\n\n"
-               f"{machine_line()}\n\n" + md_table(["endpoint", "concurrency", "orders/s", "p50 ms", "p99 ms", "non-2xx"], rows)
+               f"{machine_line()}; load average (1/5/15 min) {load_before} before, {load_after} after. "
+               f"Medians of {repeat} runs per row, bare and ours interleaved.\n\n"
+               + md_table(["endpoint", "concurrency", "orders/s", "p50 ms", "p99 ms", "non-2xx", "orders/s per run"], rows)
                + f"\n\n{verdict}\n\nOur intake = validation against the catalog, Idempotency-Key check and store, "
                "order events, outbox for webhooks, audit log and a bearer-token check per request; the bare endpoint "
-               "inserts the order and its lines in one transaction and nothing else.")
+               "inserts the order and its lines in one transaction and nothing else.\n\n" + EXPLANATION)
     finally:
         for p in procs:
             stop(p)

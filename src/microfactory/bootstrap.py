@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from microfactory.adapters.db import DEFAULT_URL, SqlUnitOfWork, make_engine, migrate
+from microfactory.services.auth import TokenCache
 from microfactory.services.clock import SystemClock
 from microfactory.services.ports import Clock
 from microfactory.services.reference import ReferenceCache
@@ -25,6 +26,9 @@ class Settings:
     data_dir: Path = Path(".")
     require_auth: bool = False  # the served API requires tokens (from_env turns it on); tests opt in
     webhook_interval_s: float = 0.0  # > 0: the API process delivers outgoing webhooks every so often
+    # > 0: an API process reuses a checked token for this long, so a revocation made elsewhere is
+    # honoured within it (from_env: 2 s); 0 looks every token up on every request
+    token_cache_s: float = 0.0
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -38,7 +42,8 @@ class Settings:
                    max_body_bytes=int(os.environ.get("MICROFACTORY_MAX_BODY_BYTES", "1000000")),
                    public_base_url=os.environ.get("MICROFACTORY_PUBLIC_URL", "http://localhost:8000"),
                    require_auth=os.environ.get("MICROFACTORY_REQUIRE_AUTH", "1") not in ("0", "false", "no"),
-                   webhook_interval_s=float(os.environ.get("MICROFACTORY_WEBHOOK_INTERVAL_S", "5")))
+                   webhook_interval_s=float(os.environ.get("MICROFACTORY_WEBHOOK_INTERVAL_S", "5")),
+                   token_cache_s=float(os.environ.get("MICROFACTORY_TOKEN_CACHE_S", "2")))
 
 
 @dataclass
@@ -49,6 +54,10 @@ class Container:
     engine: Engine
     clock: Clock
     reference: ReferenceCache = field(default_factory=ReferenceCache)
+    tokens: TokenCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = TokenCache(self.settings.token_cache_s)
 
     def uow(self, readonly: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, readonly=readonly)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,7 +50,10 @@ def create_token(uow: Any, *, name: str, role: str, now: datetime, brand: str | 
 
 def authenticate(uow: Any, secret: str, now: datetime) -> Principal:
     """The principal of a bearer token; Unauthenticated when unknown, revoked or expired."""
-    row = uow.auth.token_by_hash(_hash_token(secret))
+    return _check_token_row(uow.auth.token_by_hash(_hash_token(secret)), now)
+
+
+def _check_token_row(row: Any, now: datetime) -> Principal:
     if row is None:
         raise Unauthenticated("unknown API token", field="authorization")
     if row.revoked_at is not None:
@@ -57,10 +63,80 @@ def authenticate(uow: Any, secret: str, now: datetime) -> Principal:
     return _principal(row.role, row.name, row.brand_id, row.site_id, row.id)
 
 
-def revoke_token(uow: Any, token_id: str, now: datetime, actor: str = "system") -> None:
+class TokenCache:
+    """Recently checked tokens of this process, for ``ttl_s`` seconds (0: no caching).
+
+    A hit skips the database: the principal is reused and only the expiry is checked again (so an
+    expired token is refused at once). A revocation committed elsewhere is therefore honoured
+    within ``ttl_s`` seconds in every process; a token revoked through :meth:`invalidate` (or
+    ``revoke_token(..., cache=...)``) is refused at once in this one. Unknown, revoked and expired
+    tokens are never cached, so each of their requests is looked up (and refused) again.
+    Keys are the SHA-256 of the secret, never the secret itself.
+    """
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, Principal, datetime | None]] = {}
+
+    def get(self, secret: str, now: datetime) -> Principal | None:
+        """The cached principal of a live token, or None (look it up)."""
+        if self.ttl_s <= 0:
+            return None
+        key = _hash_token(secret)
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None:
+            return None
+        stamped, principal, expires_at = entry
+        if self._monotonic() - stamped >= self.ttl_s or (expires_at is not None and expires_at <= now):
+            with self._lock:
+                self._entries.pop(key, None)
+            return None
+        return principal
+
+    def put(self, secret: str, principal: Principal, expires_at: datetime | None) -> None:
+        if self.ttl_s <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()  # a flood of distinct tokens: start again rather than grow
+            self._entries[_hash_token(secret)] = (self._monotonic(), principal, expires_at)
+
+    def invalidate(self, token_id: str | None = None) -> None:
+        """Forget one token (by id) or, without an id, every token."""
+        with self._lock:
+            if token_id is None:
+                self._entries.clear()
+            else:
+                for key in [k for k, (_, p, _) in self._entries.items() if p.token_id == token_id]:
+                    del self._entries[key]
+
+
+def authenticate_cached(cache: TokenCache, uow_factory: Callable[[], Any], secret: str, now: datetime) -> Principal:
+    """:func:`authenticate` through ``cache``: a database lookup (its own read-only unit of work)
+    only when the token is not cached."""
+    principal = cache.get(secret, now)
+    if principal is not None:
+        return principal
+    with uow_factory() as uow:
+        row = uow.auth.token_by_hash(_hash_token(secret))
+        principal = _check_token_row(row, now)
+    cache.put(secret, principal, row.expires_at)
+    return principal
+
+
+def revoke_token(uow: Any, token_id: str, now: datetime, actor: str = "system",
+                 cache: TokenCache | None = None) -> None:
+    """Revoke a token; with ``cache``, this process forgets it at once (others within their TTL)."""
     if not uow.auth.revoke(token_id, now):
         raise InvalidInput(f"no live token {token_id!r}", field="token_id")
     uow.audit.add(actor, "token.revoke", "token", token_id, {}, now)
+    if cache is not None:
+        cache.invalidate(token_id)
 
 
 def hash_password(password: str, salt: str | None = None, iterations: int = PBKDF2_ITERATIONS) -> str:

@@ -139,21 +139,35 @@ def _replay(uow: UnitOfWork, req: OrderRequest, idempotency_key: str | None) -> 
 
 def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: str = "system",
                  idempotency_key: str | None = None, network: Network | None = None,
-                 catalog: Catalog | None = None) -> IntakeResult:
-    """Create, validate and store one order in one transaction; replays return the first result."""
-    replay = _replay(uow, req, idempotency_key)
-    if replay is not None:
-        return replay
+                 catalog: Catalog | None = None, look_first: bool = True) -> IntakeResult:
+    """Create, validate and store one order in one transaction; replays return the first result.
+
+    ``look_first=False`` is the optimistic first attempt for callers that retry on a unique-key
+    violation (``run_write``): it skips the replay and exists lookups and lets the database's
+    unique keys (order id, derived from the Idempotency-Key; brand + external id; scope + key)
+    refuse a replay; the retry, with ``look_first=True``, then returns the first order or the
+    409. A request that fails validation is still checked for a replay first, so the answers
+    are the same either way."""
+    if look_first:
+        replay = _replay(uow, req, idempotency_key)
+        if replay is not None:
+            return replay
     network = network or uow.network.load()
     catalog = catalog or uow.catalog.load(network, brand=req.brand)
     order_id = _new_order_id(req, idempotency_key)
-    if uow.orders.exists(order_id):
+    if look_first and uow.orders.exists(order_id):
         # A concurrent twin may have committed since the first look: look again before refusing.
         replay = _replay(uow, req, idempotency_key)
         if replay is not None:
             return replay
         raise Conflict(f"order {order_id} already exists", field="order_id")
-    order = build_order(req, network, catalog, now, order_id)
+    try:
+        order = build_order(req, network, catalog, now, order_id)
+    except MicrofactoryError:
+        replay = None if look_first else _replay(uow, req, idempotency_key)
+        if replay is not None:
+            return replay
+        raise
     order, events = advance_order(order, OrderStatus.VALIDATED, now, "intake validation passed")
     uow.orders.add(order, actor, events)
     if idempotency_key:

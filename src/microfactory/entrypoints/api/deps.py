@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from microfactory.adapters.db import SqlUnitOfWork
 from microfactory.bootstrap import Container
@@ -13,7 +14,8 @@ from microfactory.domain.access import ADMIN, Principal
 from microfactory.errors import InvalidInput, Unauthenticated
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    """``async`` (it does no I/O) so FastAPI does not send it to the threadpool."""
     return request.app.state.container  # type: ignore[no-any-return]
 
 
@@ -23,12 +25,15 @@ def get_uow(c: Annotated[Container, Depends(get_container)]) -> Iterator[SqlUnit
         yield uow
 
 
-def get_principal(c: Annotated[Container, Depends(get_container)],
-                  authorization: Annotated[str | None, Header(description="Bearer <API token>")] = None) -> Principal:
+async def get_principal(c: Annotated[Container, Depends(get_container)],
+                        authorization: Annotated[str | None, Header(description="Bearer <API token>")] = None
+                        ) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``.
 
     With ``require_auth`` off (embedded use and most tests) a call without a token acts as the
-    network admin; a token, when given, is always checked.
+    network admin; a token, when given, is always checked: from the process's token cache
+    (``settings.token_cache_s``, so a revocation is honoured within that many seconds) on the
+    event loop, else by a database lookup in the threadpool.
     """
     if authorization is None:
         if c.settings.require_auth:
@@ -37,10 +42,13 @@ def get_principal(c: Annotated[Container, Depends(get_container)],
     scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("Authorization must be 'Bearer <API token>'", field="authorization")
-    from microfactory.services.auth import authenticate
+    from microfactory.services.auth import authenticate_cached
 
-    with c.uow(readonly=True) as uow:
-        return authenticate(uow, secret.strip(), c.clock.now())
+    secret, now = secret.strip(), c.clock.now()
+    principal = c.tokens.get(secret, now)
+    if principal is not None:
+        return principal
+    return await run_in_threadpool(authenticate_cached, c.tokens, lambda: c.uow(readonly=True), secret, now)
 
 
 MAX_CURSOR = 2**31 - 1

@@ -46,11 +46,15 @@ def create(body: OrderCreate, c: ContainerDep, p: PrincipalDep, response: Respon
     capacity already reserved (no re-solve of the network); a batch routing run can improve it later."""
     require_brand(p, body.brand)
     req = to_request(body)
+    attempts = 0
 
     def work(uow: Any) -> Any:
+        nonlocal attempts
+        attempts += 1
         network, catalog = c.reference.get(uow)
+        # First attempt optimistic (the unique keys catch a replay); run_write's retry looks first.
         result = create_order(uow, req, now=c.clock.now(), actor=p.actor, idempotency_key=idempotency_key,
-                              network=network, catalog=catalog)
+                              network=network, catalog=catalog, look_first=attempts > 1)
         if route and result.created:
             from microfactory.services.routing import place_new_order
 
