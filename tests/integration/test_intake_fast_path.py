@@ -113,3 +113,25 @@ def test_an_external_id_replay_under_a_new_key_returns_the_first_order(loaded: C
     first = client.post("/v1/orders", json=body, headers={"Idempotency-Key": "k-1"})
     second = client.post("/v1/orders", json=body, headers={"Idempotency-Key": "k-2"})
     assert (first.status_code, second.status_code) == (201, 200) and first.json()["id"] == second.json()["id"]
+
+
+def _outbox(c: Container) -> int:
+    from microfactory.adapters.db.tables_webhooks import webhook_deliveries
+
+    return _count(c, webhook_deliveries)
+
+
+def test_cached_subscriptions_follow_subscribe_and_unsubscribe(loaded: Container) -> None:
+    """Intake caches the active webhook subscriptions, yet an order placed right after a subscribe
+    (through the API) is in the outbox, and one placed after the unsubscribe is not."""
+    client = TestClient(create_app(loaded))
+    assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "w-0"}).status_code == 201  # cache warm
+    assert _outbox(loaded) == 0
+    sub = client.post("/v1/webhook-subscriptions", json={"url": "http://127.0.0.1:9/hook",
+                                                         "events": ["order.status_changed"]})
+    assert sub.status_code in (200, 201)
+    assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "w-1"}).status_code == 201
+    assert _outbox(loaded) == 1
+    assert client.delete(f"/v1/webhook-subscriptions/{sub.json()['id']}").status_code in (200, 204)
+    assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "w-2"}).status_code == 201
+    assert _outbox(loaded) == 1

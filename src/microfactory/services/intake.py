@@ -139,7 +139,8 @@ def _replay(uow: UnitOfWork, req: OrderRequest, idempotency_key: str | None) -> 
 
 def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: str = "system",
                  idempotency_key: str | None = None, network: Network | None = None,
-                 catalog: Catalog | None = None, look_first: bool = True) -> IntakeResult:
+                 catalog: Catalog | None = None, look_first: bool = True,
+                 subscriptions: list[Any] | None = None) -> IntakeResult:
     """Create, validate and store one order in one transaction; replays return the first result.
 
     ``look_first=False`` is the optimistic first attempt for callers that retry on a unique-key
@@ -147,7 +148,8 @@ def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: st
     unique keys (order id, derived from the Idempotency-Key; brand + external id; scope + key)
     refuse a replay; the retry, with ``look_first=True``, then returns the first order or the
     409. A request that fails validation is still checked for a replay first, so the answers
-    are the same either way."""
+    are the same either way. ``subscriptions``: the active webhook subscriptions when the caller
+    has them cached (else the outbox looks them up)."""
     if look_first:
         replay = _replay(uow, req, idempotency_key)
         if replay is not None:
@@ -169,7 +171,7 @@ def create_order(uow: UnitOfWork, req: OrderRequest, *, now: datetime, actor: st
             return replay
         raise
     order, events = advance_order(order, OrderStatus.VALIDATED, now, "intake validation passed")
-    uow.orders.add(order, actor, events)
+    uow.orders.add(order, actor, events, subscriptions=subscriptions)
     if idempotency_key:
         uow.idempotency.put(f"orders:{req.brand}", idempotency_key, req.fingerprint(), 201, {"order_id": order.id}, now)
     uow.audit.add(actor, "order.create", "order", order.id, {"channel": order.channel.value, "lines": len(order.lines),

@@ -31,7 +31,12 @@ class NetworkRepository:
         return int(value["v"]) if value else 0
 
     def bump_version(self) -> None:
-        upsert(self.conn, t.settings, [{"key": "reference_version", "value": {"v": self.version() + 1}}], ["key"])
+        # Row-locked read (PostgreSQL) so two concurrent bumps cannot both write the same number and
+        # leave a cache in another process on stale data; SQLite writers are serialised anyway.
+        value = self.conn.execute(select(t.settings.c.value).where(t.settings.c.key == "reference_version")
+                                  .with_for_update()).scalar()
+        current = int(value["v"]) if value else 0
+        upsert(self.conn, t.settings, [{"key": "reference_version", "value": {"v": current + 1}}], ["key"])
 
     def save(self, network: Network) -> None:
         self.bump_version()
@@ -123,22 +128,25 @@ class OrderRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, order: Order, actor: str = "system", events: Iterable[StatusChanged] = ()) -> None:
+    def add(self, order: Order, actor: str = "system", events: Iterable[StatusChanged] = (),
+            subscriptions: builtins.list[Any] | None = None) -> None:
         """Insert a new order as it stands, with its creation event and the status changes it has
-        already been through in memory (``events``), in three statements."""
+        already been through in memory (``events``), in three statements (and the webhook outbox;
+        ``subscriptions``: the active ones, when the caller has them cached)."""
         events = list(events)
         initial = events[0].old if events else order.status
-        self.conn.execute(t.orders.insert().values(**_order_row(order), version=1))
+        self.conn.execute(t.orders.insert(), dict(_order_row(order), version=1))
         self.conn.execute(t.order_lines.insert(), [
             {"id": ln.id, "order_id": order.id, "position": i, "product_id": ln.product_id, "sku": ln.sku,
              "options": dict(ln.options), "quantity": ln.quantity, "unit_price": ln.unit_price,
              "status": ln.status.value, "site_id": None} for i, ln in enumerate(order.lines)])
         created = {"order_id": order.id, "line_id": None, "kind": "created", "old": None, "new": initial.value,
                    "at": order.created, "reason": order.channel.value, "actor": actor}
-        self._record(order, events, actor, extra=[created])
+        self._record(order, events, actor, extra=[created], subscriptions=subscriptions)
 
     def _record(self, order: Order, events: list[StatusChanged], actor: str,
-                extra: builtins.list[dict[str, Any]] | None = None) -> None:
+                extra: builtins.list[dict[str, Any]] | None = None,
+                subscriptions: builtins.list[Any] | None = None) -> None:
         rows = (extra or []) + [{"order_id": e.order_id, "line_id": e.line_id, "kind": "status_changed",
                                  "old": e.old.value, "new": e.new.value, "at": e.at, "reason": e.reason,
                                  "actor": actor} for e in events]
@@ -149,7 +157,7 @@ class OrderRepository:
                 self._webhooks().enqueue("order.status_changed", {
                     "event": "order.status_changed", "order_id": ev.order_id, "brand": order.brand,
                     "from": ev.old.value, "to": ev.new.value, "at": ev.at.isoformat(), "reason": ev.reason},
-                    order.brand, ev.at)
+                    order.brand, ev.at, subscriptions=subscriptions)
 
     def id_for_external(self, brand: str, external_id: str) -> str | None:
         return self.conn.execute(select(t.orders.c.id).where(and_(t.orders.c.brand_id == brand,
@@ -244,8 +252,9 @@ class IdempotencyRepository:
                                                                        t.idempotency_keys.c.key == key))).first()
 
     def put(self, scope: str, key: str, request_hash: str, status_code: int, response: Any, at: datetime) -> None:
-        self.conn.execute(t.idempotency_keys.insert().values(scope=scope, key=key, request_hash=request_hash,
-                                                             status_code=status_code, response=response, created_at=at))
+        self.conn.execute(t.idempotency_keys.insert(), {"scope": scope, "key": key, "request_hash": request_hash,
+                                                        "status_code": status_code, "response": response,
+                                                        "created_at": at})
 
 
 class AuditRepository:
@@ -253,8 +262,8 @@ class AuditRepository:
         self.conn = conn
 
     def add(self, actor: str, action: str, entity: str, entity_id: str, data: dict[str, Any], at: datetime) -> None:
-        self.conn.execute(t.audit_log.insert().values(actor=actor, action=action, entity=entity, entity_id=entity_id,
-                                                      data=data, at=at))
+        self.conn.execute(t.audit_log.insert(), {"actor": actor, "action": action, "entity": entity,
+                                                 "entity_id": entity_id, "data": data, "at": at})
 
     def list(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self.conn.execute(select(t.audit_log).order_by(t.audit_log.c.id.desc()).limit(limit))

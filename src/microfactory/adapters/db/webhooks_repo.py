@@ -17,6 +17,18 @@ class WebhookRepository:
 
     def subscribe(self, row: dict[str, Any]) -> None:
         self.conn.execute(s.insert().values(**row))
+        self._changed()
+
+    def _changed(self) -> None:
+        """Subscriptions are cached with the network and catalog (services/reference.py): bump their version."""
+        from microfactory.adapters.db.repositories import NetworkRepository
+
+        NetworkRepository(self.conn).bump_version()
+
+    def active(self) -> list[Any]:
+        """The active subscriptions (id, events, brand_id), for the outbox."""
+        return list(self.conn.execute(select(s.c.id, s.c.events, s.c.brand_id).where(s.c.active.is_(True))
+                                      .order_by(s.c.created_at, s.c.id)))
 
     def subscriptions(self, brand: str | None = None) -> list[dict[str, Any]]:
         q = select(s).order_by(s.c.created_at)
@@ -29,12 +41,17 @@ class WebhookRepository:
         q = update(s).where(s.c.id == sub_id)
         if brand is not None:
             q = q.where(s.c.brand_id == brand)
-        return bool(self.conn.execute(q.values(active=False)).rowcount)
+        changed = bool(self.conn.execute(q.values(active=False)).rowcount)
+        if changed:
+            self._changed()
+        return changed
 
-    def enqueue(self, event: str, payload: dict[str, Any], brand: str | None, at: datetime) -> int:
-        """One pending delivery per active subscription that wants ``event`` (and may see ``brand``)."""
+    def enqueue(self, event: str, payload: dict[str, Any], brand: str | None, at: datetime,
+                subscriptions: list[Any] | None = None) -> int:
+        """One pending delivery per active subscription that wants ``event`` (and may see ``brand``);
+        ``subscriptions``: the caller's copy of :meth:`active` for this version of the store."""
         rows = []
-        for sub in self.conn.execute(select(s).where(s.c.active.is_(True))):
+        for sub in self.active() if subscriptions is None else subscriptions:
             if event not in sub.events and "*" not in sub.events:
                 continue
             if sub.brand_id is not None and sub.brand_id != brand:

@@ -51,10 +51,11 @@ def create(body: OrderCreate, c: ContainerDep, p: PrincipalDep, response: Respon
     def work(uow: Any) -> Any:
         nonlocal attempts
         attempts += 1
-        network, catalog = c.reference.get(uow)
+        ref = c.reference.load(uow)
         # First attempt optimistic (the unique keys catch a replay); run_write's retry looks first.
         result = create_order(uow, req, now=c.clock.now(), actor=p.actor, idempotency_key=idempotency_key,
-                              network=network, catalog=catalog, look_first=attempts > 1)
+                              network=ref.network, catalog=ref.catalog, look_first=attempts > 1,
+                              subscriptions=ref.subscriptions)
         if route and result.created:
             from microfactory.services.routing import place_new_order
 
