@@ -2,7 +2,8 @@
 
 A job shop is the special case of a site with one unit per machine, no workers, no
 calendar, no changeovers and makespan as the only objective; it runs through the same
-dispatch rules, CP-SAT model and LNS as site plans (used by the public benchmarks).
+dispatch rules, CP-SAT model and LNS as site plans (used by the public benchmarks), with
+the compiled tabu search of :mod:`shoptabu` in between.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ from microfactory.engines.scheduling.core import (
     CoreMachine,
     CoreProblem,
     CoreTask,
+    TaskSol,
     Weights,
 )
 from microfactory.engines.scheduling.cpsat import solve_model
 from microfactory.engines.scheduling.search import (
     SearchParams,
     SearchResult,
+    _lns,
     best_dispatch,
     optimise,
 )
-from microfactory.engines.scheduling.tabu import improve_core
+from microfactory.engines.scheduling.shoptabu import improve_shop
 from microfactory.errors import InvalidInput
 
 Alternative = tuple[int, int]
@@ -75,20 +78,20 @@ def to_core(shop: JobShop) -> CoreProblem:
 
 
 def solve_jobshop(shop: JobShop, time_limit_s: float, seed: int = 0, workers: int = 2,
-                  lns: bool | None = None, full_share: float = 0.4, lns_step_s: float = 1.5,
-                  interleave: bool = False, tabu_share: float = 0.4) -> JobShopResult:
-    """Minimise the makespan of ``shop`` with our model (dispatch hint, CP-SAT, LNS).
-
-    ``lns`` None chooses by measurement (benchmarks/RESULTS.md): LNS after 40% of the time on
-    flexible shops (it cut the MK gaps), plain CP-SAT with the hint for the whole time on
-    classic job shops (where our LNS did worse than CP-SAT's own search on 15x15 instances).
-    """
+                  lns: bool | None = None, first_share: float = 0.2, tabu_share: float = 0.5,
+                  lns_step_s: float = 1.5) -> JobShopResult:
+    """Minimise the makespan of ``shop``: CP-SAT from the best dispatch rule for ``first_share`` of the
+    time (easy instances end here, proven optimal), tabu search over sequences and machine assignment
+    for ``tabu_share`` (``workers`` searches in parallel threads), then CP-SAT from the tabu schedule
+    for the rest: the whole model on classic job shops, LNS on flexible ones (``lns`` None chooses so;
+    see benchmarks/RESULTS.md). ``tabu_share`` 0 gives the former engine (CP-SAT, then LNS or CP-SAT).
+    The tabu phase stops on time, so the result can vary with the machine's speed."""
     cp = to_core(shop)
     if lns is None:
         lns = any(len(op) > 1 for job in shop.jobs for op in job)
-    sp = SearchParams(time_limit_s=time_limit_s, seed=seed, workers=workers, lns=lns, full_share=full_share,
-                      lns_step_s=lns_step_s, interleave=interleave)
-    res = optimise(cp, 0, sp) if lns else tabu_then_cpsat(cp, time_limit_s, seed, workers, tabu_share)
+    sp = SearchParams(time_limit_s=time_limit_s, seed=seed, workers=workers, lns=lns, full_share=first_share,
+                      lns_step_s=lns_step_s)
+    res = optimise(cp, 0, sp) if tabu_share <= 0 else three_phases(cp, sp, tabu_share)
     starts = tuple(tuple(res.solution[t].start for t in job.tasks) for job in cp.jobs)
     machine = tuple(tuple(cp.tasks[t].alts[res.solution[t].alt][0] for t in job.tasks) for job in cp.jobs)
     makespan = max(s.end for s in res.solution.values())
@@ -106,29 +109,35 @@ def lower_bound(cp: CoreProblem) -> int:
     return max(job, max(load, default=0))
 
 
-def tabu_then_cpsat(cp: CoreProblem, time_limit_s: float, seed: int, workers: int,
-                    tabu_share: float, first_share: float = 0.25) -> SearchResult:
-    """Classic job shop in three phases: CP-SAT from the best dispatch rule for ``first_share`` of the
-    time (most instances end here, proven optimal); tabu search (N5) from CP-SAT's schedule for
-    ``tabu_share``; CP-SAT again with the tabu schedule as hint and upper bound for the rest."""
+def _makespan(sol: dict[int, TaskSol]) -> int:
+    return max(s.end for s in sol.values())
+
+
+def three_phases(cp: CoreProblem, sp: SearchParams, tabu_share: float) -> SearchResult:
+    """CP-SAT, tabu search, then CP-SAT (whole model, or LNS when ``sp.lns``) from the tabu schedule.
+
+    ``lns_iterations`` of the result counts tabu iterations (all threads) plus LNS steps."""
     t0 = time.monotonic()
+    limit = sp.time_limit_s
     lb = lower_bound(cp)
     rule, hint = best_dispatch(cp)
-    hint_obj = max(s.end for s in hint.values())
-    out = solve_model(cp, hint_obj, time_limit_s * first_share, seed, workers, hint, objective_ub=hint_obj)
+    hint_obj = _makespan(hint)
+    out = solve_model(cp, hint_obj, limit * sp.full_share, sp.seed, sp.workers, hint, objective_ub=hint_obj)
     best, bound = (out.solution or hint), max(lb, out.bound)
-    ms = max(s.end for s in best.values())
+    ms = _makespan(best)
     iters = 0
     if out.status != "optimal" and ms > bound:
-        best, tres = improve_core(cp, best, time_limit_s * tabu_share, seed, int(bound))
+        best, tres = improve_shop(cp, best, limit * tabu_share, sp.seed, int(bound), threads=sp.workers)
         ms, iters = tres.makespan, tres.iterations
-        left = time_limit_s - (time.monotonic() - t0)
-        if ms > bound and left > 0.2:
-            out = solve_model(cp, ms, left, seed + 1, workers, best, objective_ub=ms)
-            bound = max(bound, out.bound)
-            if out.solution is not None and max(s.end for s in out.solution.values()) <= ms:
-                best = out.solution
-                ms = max(s.end for s in best.values())
+        if ms > bound:
+            if sp.lns:
+                best, steps = _lns(cp, hint_obj, best, t0 + limit, sp)
+                ms, iters = _makespan(best), iters + steps
+            elif (left := limit - (time.monotonic() - t0)) > 0.2:
+                out = solve_model(cp, ms, left, sp.seed + 1, sp.workers, best, objective_ub=ms)
+                bound = max(bound, out.bound)
+                if out.solution is not None and _makespan(out.solution) <= ms:
+                    best, ms = out.solution, _makespan(out.solution)
     status = "optimal" if out.status == "optimal" or ms <= bound else "feasible"
     bound = ms if status == "optimal" else bound
     return SearchResult(status, float(ms), float(bound), time.monotonic() - t0, best, rule, hint_obj, iters)

@@ -20,12 +20,12 @@ from microfactory.engines.scheduling import (
     form_batches,
     generate_site,
 )
-from microfactory.engines.scheduling.core import Weights, compile_problem, evaluate
+from microfactory.engines.scheduling.core import TaskSol, Weights, compile_problem, evaluate
 from microfactory.engines.scheduling.dispatch import dispatch
 from microfactory.engines.scheduling.jobshop import JobShop, to_core
+from microfactory.engines.scheduling.shoptabu import improve_shop
 from microfactory.engines.scheduling.site import build_schedule, weights_of
 from microfactory.engines.scheduling.sitesearch import Decoder, job_order, lex_key, local_search
-from microfactory.engines.scheduling.tabu import improve_core, n5_moves
 
 
 def _as_site(shop: JobShop) -> SchedulingProblem:
@@ -36,37 +36,78 @@ def _as_site(shop: JobShop) -> SchedulingProblem:
     return SchedulingProblem("jsp", res, (), batches, 10**6)
 
 
+def _checked(shop: JobShop, sol: dict[int, TaskSol]) -> list[str]:
+    """Checker errors of ``sol`` read as a site plan of the job shop with each operation on its chosen machine."""
+    cp = to_core(shop)
+    fixed = JobShop(shop.name, shop.machines, tuple(tuple((cp.tasks[t].alts[sol[t].alt],) for t in job.tasks)
+                                                    for job in cp.jobs))
+    ops = tuple(ScheduledOp(cp.jobs[t.job].name, t.index, f"M{m}", f"M{m}", 0, None, sol[i].start, 0, sol[i].end)
+                for i, t in enumerate(cp.tasks) for m in [t.alts[sol[i].alt][0]])
+    schedule = Schedule("jsp", "tabu", "feasible", 0.0, 0.0, 0.0, 1, ops, 0.0, 0, max(o.end for o in ops))
+    return check_schedule(_as_site(fixed), schedule)
+
+
+# Two machines; J0: (M0 3 | M1 5) then M1 2; J1: (M0 2 | M1 2) then M0 4; J2: (M0 4 | M1 3).
+# The shortest work sums to 3 + 2 + 2 + 4 + 3 = 14 on 2 machines, so 7 is a lower bound, and it is met:
+# M0 runs J0a 0-3, J1b 3-7; M1 runs J1a 0-2, J2a 2-5, J0b 5-7.
+FLEX = JobShop("flex", 2, ((((0, 3), (1, 5)), ((1, 2),)), (((0, 2), (1, 2)), ((0, 4),)), (((0, 4), (1, 3)),)))
+
+
 def test_tabu_reaches_the_ft06_optimum_from_a_dispatch_schedule() -> None:
-    """Tabu search from the MWKR schedule of ft06 finds makespan 55 within a few seconds."""
+    """Tabu search from the MWKR schedule of ft06 finds makespan 55 (and stops there, the lower bound)."""
     cp = to_core(_ft06())
-    sol, res = improve_core(cp, dispatch(cp, "mwkr"), 5.0, seed=0, lower_bound=55)
-    assert res.makespan == 55
+    sol, res = improve_shop(cp, dispatch(cp, "mwkr"), 30.0, seed=0, lower_bound=55, max_iterations=200_000)
+    assert res.makespan == 55 and res.proven
     assert max(s.end for s in sol.values()) == 55
 
 
 def test_tabu_schedule_passes_the_independent_checker() -> None:
     """The tabu schedule of ft06, read as a site plan, breaks no rule of the checker."""
-    shop = _ft06()
-    cp = to_core(shop)
-    sol, _res = improve_core(cp, dispatch(cp, "fifo"), 0.5, seed=1)
-    ops = tuple(ScheduledOp(cp.jobs[t.job].name, t.index, f"M{t.alts[0][0]}", f"M{t.alts[0][0]}", 0, None,
-                            sol[i].start, 0, sol[i].end) for i, t in enumerate(cp.tasks))
-    schedule = Schedule("jsp", "tabu", "feasible", 0.0, 0.0, 0.0, 1, ops, 0.0, 0, max(o.end for o in ops))
-    assert check_schedule(_as_site(shop), schedule) == []
+    cp = to_core(_ft06())
+    sol, _res = improve_shop(cp, dispatch(cp, "fifo"), 30.0, seed=1, max_iterations=3000)
+    assert _checked(_ft06(), sol) == []
 
 
 def test_tabu_never_returns_a_worse_schedule() -> None:
-    """The makespan after tabu search is at most the starting schedule's."""
+    """The makespan after tabu search is at most the starting schedule's, for every seed tried."""
     cp = to_core(_ft06())
     start = dispatch(cp, "spt")
-    _sol, res = improve_core(cp, start, 0.2, seed=2)
-    assert res.makespan <= max(s.end for s in start.values())
+    for seed in range(3):
+        _sol, res = improve_shop(cp, start, 30.0, seed=seed, max_iterations=50)
+        assert res.makespan <= max(s.end for s in start.values())
 
 
-def test_n5_moves_skip_the_outer_borders_of_the_path() -> None:
-    """N5 swaps only the last pair of the first block and the first pair of the last block."""
-    assert n5_moves([[1, 2, 3], [4], [5, 6, 7]]) == [(2, 3), (5, 6)]
-    assert n5_moves([[1, 2, 3]]) == []
+def test_tabu_is_reproducible_from_the_seed() -> None:
+    """With an iteration limit, two runs with one seed give the same schedule."""
+    cp = to_core(_ft06())
+    runs = [improve_shop(cp, dispatch(cp, "fifo"), 30.0, seed=5, max_iterations=4000)[1] for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_tabu_moves_operations_to_other_machines() -> None:
+    """From the jobs one after another on their first machines (makespan 15), reassignment reaches the optimum 7."""
+    cp = to_core(FLEX)
+    start: dict[int, TaskSol] = {}
+    clock = 0
+    for job in cp.jobs:
+        for t in job.tasks:
+            d = cp.tasks[t].alts[0][1]
+            start[t] = TaskSol(0, clock, 0, clock + d, None)
+            clock += d
+    assert clock == 15
+    sol, res = improve_shop(cp, start, 30.0, seed=0, lower_bound=7, max_iterations=10_000)
+    assert res.makespan == 7 and max(s.end for s in sol.values()) == 7
+    assert _checked(FLEX, sol) == []
+    assert all(cp.tasks[t].alts[sol[t].alt][0] == res.machine[t] for t in sol)
+
+
+def test_two_threads_return_a_checked_schedule_no_worse_than_one() -> None:
+    """Two parallel searches (seeds 0 and 1) are at least as good as the search with seed 0 alone."""
+    cp = to_core(_ft06())
+    one = improve_shop(cp, dispatch(cp, "fifo"), 30.0, seed=0, max_iterations=300)[1]
+    sol, two = improve_shop(cp, dispatch(cp, "fifo"), 30.0, seed=0, max_iterations=300, threads=2)
+    assert two.makespan <= one.makespan
+    assert _checked(_ft06(), sol) == []
 
 
 def test_site_local_search_never_raises_tardiness_and_stays_feasible() -> None:
