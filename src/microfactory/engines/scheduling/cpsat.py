@@ -258,12 +258,16 @@ class _Model:
 
 def solve_model(cp: CoreProblem, horizon: int, time_limit_s: float, seed: int, workers: int,
                 hint: dict[int, TaskSol] | None = None, restrict: Restriction | None = None,
-                objective_ub: int | None = None, interleave: bool = False) -> SolveOutcome:
-    """Build and solve the model; ``horizon`` bounds every end time; optional objective upper bound."""
+                objective_ub: int | None = None, interleave: bool = False,
+                tardiness_ub: int | None = None) -> SolveOutcome:
+    """Build and solve the model; ``horizon`` bounds every end time; optional upper bounds on the
+    objective and on the weighted tardiness (to keep tardiness while the rest is minimised)."""
     mod = _Model(cp, horizon, restrict or Restriction())
     mod.build()
     if objective_ub is not None:
         mod.m.add(mod.objective <= objective_ub)
+    if tardiness_ub is not None and mod.tard:
+        mod.m.add(sum(wt * tv for wt, tv in mod.tard) <= tardiness_ub)
     mod.worker_constraints()
     if hint:
         mod.hint(hint)

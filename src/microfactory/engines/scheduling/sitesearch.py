@@ -28,10 +28,33 @@ from microfactory.engines.scheduling.problem import Interval
 Key = tuple[int, int]
 
 
+@dataclass(frozen=True, slots=True)
+class DecodeMode:
+    """How the decoder turns an order into a schedule.
+
+    ``slack``: jobs whose next operation could start within ``slack`` minutes of the
+    earliest compete (0: non-delay list scheduling, the order only breaks ties).
+    ``group``: among those, a job whose operation keeps the setup key of a unit free in
+    that window goes first (no changeover), then the order decides.
+    ``affinity``: a unit is chosen by its end time plus ``affinity`` x the changeover it needs.
+    """
+
+    slack: int = 0
+    group: bool = False
+    affinity: int = 0
+
+
+#: Grouping modes the site local search tries besides plain non-delay decoding.
+GROUP_MODES = (DecodeMode(0, True, 1), DecodeMode(30, True, 1), DecodeMode(60, True, 3), DecodeMode(0, False, 1))
+
+
 def _fit(t: int, length: int, busy: list[Interval], ends: list[int]) -> int:
-    """Earliest start >= t of ``length`` minutes clear of ``busy`` (sorted, disjoint; ``ends`` their ends)."""
-    if length <= 0:
-        return t
+    """Earliest start >= t of ``length`` minutes clear of ``busy`` (sorted, disjoint; ``ends`` their ends).
+
+    A zero-length stay (a worker of an automated unit without changeover) must not fall
+    strictly inside a busy interval either: CP-SAT's no-overlap counts that as overlap, and
+    the schedule is the hint of the CP-SAT stages.
+    """
     i = bisect_right(ends, t)
     while i < len(busy):
         s, e = busy[i]
@@ -45,8 +68,9 @@ def _fit(t: int, length: int, busy: list[Interval], ends: list[int]) -> int:
 class Decoder:
     """Builds schedules of a core problem from job orders (see the module docstring)."""
 
-    def __init__(self, cp: CoreProblem, slack: int = 0) -> None:
+    def __init__(self, cp: CoreProblem, slack: int = 0, mode: DecodeMode | None = None) -> None:
         self.cp = cp
+        self.mode = mode or DecodeMode(slack)
         self.staff = [cp.staff_for(t.skill) if t.skill is not None else [] for t in cp.tasks]
         self._setup: dict[tuple[int, str | None, str | None], int] = {}
         self.mfree0 = [0] * len(cp.machines)
@@ -64,9 +88,16 @@ class Decoder:
         self.mbusy = [_merged(b) for b in self.mbusy]
         self.mends = [[e for _s, e in b] for b in self.mbusy]
         self.machines_of = [tuple(m for m, _d in t.alts) for t in cp.tasks]
-        self.slack = slack
+        sets = sorted(set(self.machines_of))
+        self.msets = [list(ms) for ms in sets]
+        self.mset_of = [sets.index(ms) for ms in self.machines_of]
+        self.by_key: dict[tuple[int, str | None], list[int]] = {}
+        for t, task in enumerate(cp.tasks):
+            self.by_key.setdefault((self.mset_of[t], task.key), []).append(t)
         self.ready0: dict[int, int] = {}
         self.next0: dict[int, int] = {}
+        self.co0 = sum(s.setup for s in cp.fixed.values())
+        self.tard0 = self.mk0 = 0
         for j, job in enumerate(cp.jobs):
             r = max(job.release, cp.min_start)
             k = 0
@@ -75,6 +106,9 @@ class Decoder:
                 k += 1
             if k < len(job.tasks):
                 self.ready0[j], self.next0[j] = r, job.tasks[k]
+            else:
+                self.mk0 = max(self.mk0, r)
+                self.tard0 += job.weight * max(0, r - job.due) if job.due is not None else 0
 
     def setup(self, m: int, a: str | None, b: str | None) -> int:
         """Cached changeover minutes."""
@@ -84,13 +118,22 @@ class Decoder:
             v = self._setup[k] = self.cp.setup_minutes(m, a, b)
         return v
 
-    def decode(self, order: list[int]) -> dict[int, TaskSol]:
+    def decode(self, order: list[int], mode: DecodeMode | None = None) -> dict[int, TaskSol]:
         """The list schedule in which ``order`` gives the jobs' priorities (every job once).
 
         At each step the jobs whose next operation could start earliest (within ``slack``
         minutes) compete and the one first in ``order`` is placed, as in the dispatch rules.
         """
+        sol = self.decode_capped(order, mode, None)
+        assert sol is not None
+        return sol
+
+    def decode_capped(self, order: list[int], mode: DecodeMode | None, cap: Key | None) -> dict[int, TaskSol] | None:
+        """:meth:`decode`, or None as soon as the schedule's :func:`lex_key` must exceed ``cap``
+        (weighted tardiness, changeovers and makespan only grow while jobs are placed)."""
         cp = self.cp
+        w = cp.weights
+        tard, co, mk = self.tard0, self.co0, self.mk0
         rank = {j: i for i, j in enumerate(order)}
         free, key = list(self.mfree0), list(self.mkey0)
         sbusy = [list(b) for b in self.sbusy0]
@@ -99,22 +142,36 @@ class Decoder:
         ready = dict(self.ready0)
         nxt = dict(self.next0)
         machines_of = self.machines_of
-        slack = self.slack
+        mode = mode or self.mode
+        slack, group, affinity = mode.slack, mode.group, mode.affinity
+        tasks_ = cp.tasks
+        msets, mset_of = self.msets, self.mset_of
         while nxt:
             first, pick, best_rank = -1, -1, -1
             approx: dict[int, int] = {}
+            gfree = [min(free[m] for m in ms) for ms in msets]
             for j, t in nxt.items():
-                a = max(ready[j], min(free[m] for m in machines_of[t]))
+                a = gfree[mset_of[t]]
+                a = max(a, ready[j])
                 approx[j] = a
                 if first < 0 or a < first:
                     first = a
+            limit = first + slack
             for j, a in approx.items():
-                if a <= first + slack and (pick < 0 or rank[j] < best_rank):
-                    pick, best_rank = j, rank[j]
+                if a <= limit:
+                    r = rank[j]
+                    if group:
+                        t = nxt[j]
+                        want = tasks_[t].key
+                        if not any(key[m] == want and free[m] <= limit for m in machines_of[t]):
+                            r += len(rank)
+                    if pick < 0 or r < best_rank:
+                        pick, best_rank = j, r
             t = nxt[pick]
-            s = self._place(t, ready[pick], free, key, sbusy, sends)
+            s = self._place(t, ready[pick], free, key, sbusy, sends, affinity)
             sol[t] = s
             ready[pick] = s.end
+            co += s.setup
             tasks = cp.jobs[pick].tasks
             k = cp.tasks[t].index + 1
             while k < len(tasks) and tasks[k] in cp.fixed:
@@ -124,10 +181,19 @@ class Decoder:
                 nxt[pick] = tasks[k]
             else:
                 del nxt[pick]
+                job = cp.jobs[pick]
+                end = sol[tasks[-1]].end
+                mk = max(mk, end)
+                if job.due is not None and end > job.due:
+                    tard += job.weight * (end - job.due)
+            if cap is not None:
+                t_lb = tard if w.tardiness > 0 else 0
+                if t_lb > cap[0] or t_lb == cap[0] and w.tardiness * tard + w.changeover * co + w.makespan * mk > cap[1]:
+                    return None
         return sol
 
     def _place(self, t: int, ready: int, free: list[int], key: list[str | None],
-               sbusy: list[list[Interval]], sends: list[list[int]]) -> TaskSol:
+               sbusy: list[list[Interval]], sends: list[list[int]], affinity: int = 0) -> TaskSol:
         cp, task = self.cp, self.cp.tasks[t]
         best: tuple[int, int, TaskSol] | None = None
         for a, (m, d) in enumerate(task.alts):
@@ -142,8 +208,8 @@ class Decoder:
                     if s2 == start:
                         break
                     start = s2
-                if best is None or (start + su + d, su) < best[:2]:
-                    best = (start + su + d, su, TaskSol(a, start, su, start + su + d, w if w >= 0 else None))
+                if best is None or (start + su + d + affinity * su, su) < best[:2]:
+                    best = (start + su + d + affinity * su, su, TaskSol(a, start, su, start + su + d, w if w >= 0 else None))
         assert best is not None
         s = best[2]
         m = task.alts[s.alt][0]
@@ -173,6 +239,7 @@ class LocalSearchResult:
     solution: dict[int, TaskSol]
     order: tuple[int, ...]
     evaluations: int
+    mode: DecodeMode = DecodeMode()
 
 
 def lex_key(cp: CoreProblem, sol: dict[int, TaskSol]) -> Key:
@@ -187,37 +254,61 @@ def job_order(cp: CoreProblem, sol: dict[int, TaskSol]) -> list[int]:
 
 
 def local_search(cp: CoreProblem, starts: list[list[int]], time_limit_s: float, seed: int,
-                 history: int = 40, slack: int = 0) -> LocalSearchResult:
-    """Late-acceptance local search over job orders from the best of ``starts``."""
+                 history: int = 40, slack: int = 0, modes: tuple[DecodeMode, ...] | None = None,
+                 max_evals: int | None = None) -> LocalSearchResult:
+    """Late-acceptance local search over (job order, decode mode) from the best start.
+
+    Every order of ``starts`` is decoded in every mode of ``modes`` (default: non-delay
+    with ``slack``, plus the grouping modes of :data:`GROUP_MODES` when changeovers can
+    take time); a move changes the order or, now and then, the mode. Stops at the time
+    limit or after ``max_evals`` decodings.
+    """
     deadline = time.monotonic() + time_limit_s
     rng = random.Random(seed)
     dec = Decoder(cp, slack)
-    scored = [(lex_key(cp, sol), order, sol) for order in starts for sol in [dec.decode(order)]]
-    cur_key, cur, cur_sol = min(scored, key=lambda x: x[0])
-    best_key, best, best_sol = cur_key, list(cur), cur_sol
+    if modes is None:
+        modes = (DecodeMode(slack),) + (GROUP_MODES if has_setups(cp) else ())
+    scored = [(lex_key(cp, sol), i, order, mode, sol) for i, (order, mode) in
+              enumerate((o, md) for o in starts for md in modes) for sol in [dec.decode(order, mode)]]
+    cur_key, _i, cur, cur_mode, cur_sol = min(scored, key=lambda x: x[:2])
+    best_key, best, best_mode, best_sol = cur_key, list(cur), cur_mode, cur_sol
     hist = [cur_key] * history
     groups = _same_key_groups(cp)
     n, evals = len(cur), len(scored)
-    while n > 1 and time.monotonic() < deadline:
-        cand = _move(cp, cur, cur_sol, groups, rng)
-        sol = dec.decode(cand)
-        k = lex_key(cp, sol)
+    while n > 1 and time.monotonic() < deadline and (max_evals is None or evals < max_evals):
+        cand, mode = cur, cur_mode
+        if len(modes) > 1 and rng.random() < 0.05:
+            mode = rng.choice(modes)
+        else:
+            cand = _move(cp, cur, cur_sol, groups, rng, dec)
         slot = evals % history
         evals += 1
+        sol = dec.decode_capped(cand, mode, max(cur_key, hist[slot]))
+        if sol is None:
+            hist[slot] = min(hist[slot], cur_key) if cur_key < hist[slot] else cur_key
+            continue
+        k = lex_key(cp, sol)
         if k <= cur_key or k < hist[slot]:
-            cur_key, cur, cur_sol = k, cand, sol
+            cur_key, cur, cur_mode, cur_sol = k, cand, mode, sol
             if k < best_key:
-                best_key, best, best_sol = k, list(cand), sol
+                best_key, best, best_mode, best_sol = k, list(cand), mode, sol
         hist[slot] = min(hist[slot], cur_key) if cur_key < hist[slot] else cur_key
-    return LocalSearchResult(best_sol, tuple(best), evals)
+    return LocalSearchResult(best_sol, tuple(best), evals, best_mode)
+
+
+def has_setups(cp: CoreProblem) -> bool:
+    """True when some changeover of ``cp`` takes time."""
+    keys = {t.key for t in cp.tasks}
+    return any(cp.machine_has_setups(m, keys) for m in range(len(cp.machines)))
 
 
 def _same_key_groups(cp: CoreProblem) -> dict[int, list[int]]:
     """Per job, the other jobs sharing a setup key on some operation."""
     by_key: dict[str, list[int]] = {}
     for j, job in enumerate(cp.jobs):
-        for k in {cp.tasks[t].key for t in job.tasks if cp.tasks[t].key is not None}:
-            by_key.setdefault(k, []).append(j)  # type: ignore[arg-type]
+        keys: set[str] = {k for t in job.tasks if (k := cp.tasks[t].key) is not None}
+        for k in sorted(keys):
+            by_key.setdefault(k, []).append(j)
     out: dict[int, list[int]] = {}
     for js in by_key.values():
         for j in js:
@@ -226,7 +317,7 @@ def _same_key_groups(cp: CoreProblem) -> dict[int, list[int]]:
 
 
 def _move(cp: CoreProblem, order: list[int], sol: dict[int, TaskSol], groups: dict[int, list[int]],
-          rng: random.Random) -> list[int]:
+          rng: random.Random, dec: Decoder | None = None) -> list[int]:
     n = len(order)
     new = list(order)
     r = rng.random()
@@ -237,6 +328,8 @@ def _move(cp: CoreProblem, order: list[int], sol: dict[int, TaskSol], groups: di
     elif r < 0.5:
         j = _near(i, n, rng)
         new[i], new[j] = new[j], new[i]
+    elif r < 0.62 and dec is not None:
+        return _setup_move(cp, dec, order, sol, rng)
     elif r < 0.75 and groups.get(order[i]):
         mate = rng.choice(groups[order[i]])
         job = new.pop(i)
@@ -254,6 +347,32 @@ def _move(cp: CoreProblem, order: list[int], sol: dict[int, TaskSol], groups: di
         if late:
             i = rng.choice(late)
             new.insert(rng.randrange(i + 1), new.pop(i))
+    return new
+
+
+def _setup_move(cp: CoreProblem, dec: Decoder, order: list[int], sol: dict[int, TaskSol],
+                rng: random.Random) -> list[int]:
+    """Aim at one changeover: a batch whose operation has the setup key the unit had just before
+    (on the same process, now later) moves right before the batch that paid the changeover."""
+    paid = [t for t, s in sol.items() if s.setup > 0 and t not in cp.fixed]
+    if not paid:
+        return list(order)
+    t = rng.choice(paid)
+    m, start = cp.tasks[t].alts[sol[t].alt][0], sol[t].start
+    prev, prev_end = None, -1
+    for u, s in sol.items():
+        if s.end <= start and s.end > prev_end and cp.tasks[u].alts[s.alt][0] == m:
+            prev, prev_end = u, s.end
+    if prev is None:
+        return list(order)
+    group = dec.mset_of[t]
+    mates = [cp.tasks[u].job for u in dec.by_key.get((group, cp.tasks[prev].key), ())
+             if sol[u].start > start and u not in cp.fixed]
+    if not mates:
+        return list(order)
+    mover, target = rng.choice(mates), cp.tasks[t].job
+    new = [j for j in order if j != mover]
+    new.insert(new.index(target), mover)
     return new
 
 

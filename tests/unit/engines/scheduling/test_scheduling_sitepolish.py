@@ -1,0 +1,82 @@
+"""Changeover work of the site planner: grouping decode modes, hint-safe worker fits, the polish."""
+
+from __future__ import annotations
+
+import time
+
+from tests.unit.engines.scheduling.conftest import batch, one_machine
+
+from microfactory.engines.scheduling import ScheduleParams, SiteSpec, check_schedule, generate_site
+from microfactory.engines.scheduling.core import Weights, compile_problem, evaluate
+from microfactory.engines.scheduling.dispatch import dispatch
+from microfactory.engines.scheduling.site import build_schedule, weights_of
+from microfactory.engines.scheduling.sitepolish import polish
+from microfactory.engines.scheduling.sitesearch import (
+    DecodeMode,
+    Decoder,
+    _fit,
+    job_order,
+    lex_key,
+    local_search,
+)
+
+
+def test_grouping_mode_runs_a_warm_key_first() -> None:
+    """Order x, y, x on one machine: plain decoding pays three changeovers, grouping two (x, x, y)."""
+    p = one_machine(batch("a", "x", 30), batch("b", "y", 20), batch("c", "x", 10), setup=10)
+    cp = compile_problem(p, Weights(changeover=1, makespan=1))
+    dec = Decoder(cp)
+    plain = dec.decode([0, 1, 2])
+    grouped = dec.decode([0, 1, 2], DecodeMode(group=True))
+    assert evaluate(cp, plain)[2] == 30
+    assert evaluate(cp, grouped)[2] == 20
+    assert grouped[0].end <= grouped[2].start < grouped[1].start
+
+
+def test_zero_length_stay_never_sits_inside_busy_time() -> None:
+    """A worker stay of length 0 is pushed past a busy interval that strictly contains it."""
+    assert _fit(5, 0, [(0, 10)], [10]) == 10
+    assert _fit(0, 0, [(0, 10)], [10]) == 0
+    assert _fit(10, 0, [(0, 10)], [10]) == 10
+
+
+def test_decoded_worker_stays_are_valid_cpsat_hints() -> None:
+    """No zero-length worker stay (automated unit, no changeover) lies strictly inside another stay of
+    the same worker, which CP-SAT's no-overlap would reject in the hint."""
+    p = generate_site(4, SiteSpec(lines=40, setup_keys=6, days=3))
+    cp = compile_problem(p, weights_of(ScheduleParams()))
+    sol = Decoder(cp).decode(job_order(cp, dispatch(cp, "edd")), DecodeMode(0, True, 1))
+    stays: dict[int, list[tuple[int, int]]] = {}
+    for t, s in sol.items():
+        m, d = cp.tasks[t].alts[s.alt]
+        if s.staff is not None:
+            stays.setdefault(s.staff, []).append((s.start, s.start + s.setup + (0 if cp.machines[m].automated else d)))
+    points = [(w, a) for w, iv in stays.items() for a, b in iv if a == b]
+    assert points
+    assert not [(w, a) for w, a in points for s, e in stays[w] if s < a < e]
+
+
+def test_polish_groups_keys_without_raising_tardiness() -> None:
+    """From x, y, x the polish finds x, x, y (two changeovers) and keeps every batch on time."""
+    p = one_machine(batch("a", "x", 30, due=500), batch("b", "y", 20, due=500), batch("c", "x", 10, due=500),
+                    setup=10)
+    cp = compile_problem(p, Weights(tardiness=100, changeover=10, makespan=1))
+    start = Decoder(cp).decode([0, 1, 2])
+    sol, iters = polish(cp, p.horizon, start, time.monotonic() + 2.0, seed=0, workers=1)
+    assert iters >= 1
+    assert evaluate(cp, sol)[1:3] == (0, 20)
+    assert check_schedule(p, build_schedule(p, cp, sol, "polish", ("feasible", 0.0, 0.0, 0.0), 0)) == []
+
+
+def test_polish_and_grouping_search_never_raise_tardiness_on_a_generated_site() -> None:
+    """Local search with grouping modes, then the polish: lexicographically no worse, checked feasible."""
+    p = generate_site(5, SiteSpec(lines=40, setup_keys=6, days=3))
+    cp = compile_problem(p, weights_of(ScheduleParams()))
+    start = dispatch(cp, "edd")
+    res = local_search(cp, [job_order(cp, start)], 60.0, seed=0, max_evals=150)
+    assert res.evaluations == 150
+    assert lex_key(cp, res.solution) <= lex_key(cp, Decoder(cp).decode(job_order(cp, start)))
+    horizon = max(p.horizon, max(s.end for s in res.solution.values()))
+    sol, _iters = polish(cp, horizon, res.solution, time.monotonic() + 1.0, seed=0, workers=1)
+    assert lex_key(cp, sol) <= lex_key(cp, res.solution)
+    assert check_schedule(p, build_schedule(p, cp, sol, "polish", ("feasible", 0.0, 0.0, 0.0), 0)) == []
