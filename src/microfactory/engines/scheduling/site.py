@@ -47,6 +47,23 @@ def metrics(problem: SchedulingProblem, ops: tuple[ScheduledOp, ...]) -> tuple[f
     return round(tard, 6), sum(op.setup for op in ops), max(last.values(), default=0)
 
 
+def changeover_lower_bound(problem: SchedulingProblem) -> dict[str, int]:
+    """Per process, a lower bound on a plan's changeover minutes: each setup key its batches need
+    is set up at least once on some unit of the process, at the cheapest changeover into that key
+    (from any other key or a cold start; 0 when a unit starts in that key)."""
+    keys: dict[str, set[str]] = {}
+    for b in problem.batches:
+        for k, op in enumerate(b.ops):
+            keys.setdefault(op.process, set()).add(b.op_key(k))
+    out: dict[str, int] = {}
+    for process, needed in sorted(keys.items()):
+        units = [r for r in problem.resources if r.process == process]
+        froms = {None, *needed, *(r.initial_setup_key for r in units)}
+        out[process] = sum(min(problem.changeovers.minutes(r, a, k) for r in units for a in froms
+                               if a != k or r.initial_setup_key == k) for k in needed)
+    return out
+
+
 def build_schedule(problem: SchedulingProblem, cp: CoreProblem, sol: dict[int, TaskSol], method: str,
                    report: tuple[str, float, float, float], seed: int) -> Schedule:
     """A :class:`Schedule` from a core solution and its solver report (status, objective, bound, runtime)."""

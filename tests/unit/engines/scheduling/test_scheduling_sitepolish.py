@@ -9,7 +9,7 @@ from tests.unit.engines.scheduling.conftest import batch, one_machine
 from microfactory.engines.scheduling import ScheduleParams, SiteSpec, check_schedule, generate_site
 from microfactory.engines.scheduling.core import Weights, compile_problem, evaluate
 from microfactory.engines.scheduling.dispatch import dispatch
-from microfactory.engines.scheduling.site import build_schedule, weights_of
+from microfactory.engines.scheduling.site import build_schedule, changeover_lower_bound, weights_of
 from microfactory.engines.scheduling.sitepolish import polish
 from microfactory.engines.scheduling.sitesearch import (
     DecodeMode,
@@ -80,3 +80,12 @@ def test_polish_and_grouping_search_never_raise_tardiness_on_a_generated_site() 
     sol, _iters = polish(cp, horizon, res.solution, time.monotonic() + 1.0, seed=0, workers=1)
     assert lex_key(cp, sol) <= lex_key(cp, res.solution)
     assert check_schedule(p, build_schedule(p, cp, sol, "polish", ("feasible", 0.0, 0.0, 0.0), 0)) == []
+
+
+def test_changeover_lower_bound_counts_each_key_once_at_its_cheapest_unit() -> None:
+    """Keys x and y on one sewing unit with 10-minute setups: bound 20, and a plan pays at least that."""
+    p = one_machine(batch("a", "x", 30), batch("b", "y", 20), batch("c", "x", 10), setup=10)
+    assert changeover_lower_bound(p) == {"sew": 20}
+    cp = compile_problem(p, Weights(changeover=1, makespan=1))
+    for order in ([0, 1, 2], [1, 0, 2], [2, 0, 1]):
+        assert evaluate(cp, Decoder(cp).decode(order))[2] >= 20
