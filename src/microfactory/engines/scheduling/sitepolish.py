@@ -30,11 +30,15 @@ def paid_changeovers(cp: CoreProblem, sol: dict[int, TaskSol]) -> list[int]:
 
 
 def neighbourhood(cp: CoreProblem, sol: dict[int, TaskSol], rng: random.Random) -> set[int]:
-    """Free tasks around one paid changeover: same machines alternatives, start within a window."""
+    """Free the tasks around one paid changeover (a random one of a random process): tasks of the
+    same process (same unit alternatives) starting within a window around it."""
     paid = paid_changeovers(cp, sol)
     if not paid:
         return set()
-    t = rng.choice(paid)
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for u in paid:
+        groups.setdefault(tuple(m for m, _d in cp.tasks[u].alts), []).append(u)
+    t = rng.choice(groups[rng.choice(sorted(groups))])
     units = {m for m, _d in cp.tasks[t].alts}
     half = rng.choice(WINDOWS)
     lo, hi = sol[t].start - half, sol[t].start + half

@@ -26,6 +26,10 @@ from microfactory.engines.scheduling.core import CoreProblem, TaskSol, evaluate
 from microfactory.engines.scheduling.problem import Interval
 
 Key = tuple[int, int]
+#: Home units: (unit set index of the decoder, setup key) -> machine index.
+Home = dict[tuple[int, str | None], int]
+#: Minutes a unit other than the key's home unit is charged in the choice of unit.
+HOME_PENALTY = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,19 +122,24 @@ class Decoder:
             v = self._setup[k] = self.cp.setup_minutes(m, a, b)
         return v
 
-    def decode(self, order: list[int], mode: DecodeMode | None = None) -> dict[int, TaskSol]:
+    def decode(self, order: list[int], mode: DecodeMode | None = None, home: Home | None = None) -> dict[int, TaskSol]:
         """The list schedule in which ``order`` gives the jobs' priorities (every job once).
 
         At each step the jobs whose next operation could start earliest (within ``slack``
         minutes) compete and the one first in ``order`` is placed, as in the dispatch rules.
         """
-        sol = self.decode_capped(order, mode, None)
+        sol = self.decode_capped(order, mode, None, home)
         assert sol is not None
         return sol
 
-    def decode_capped(self, order: list[int], mode: DecodeMode | None, cap: Key | None) -> dict[int, TaskSol] | None:
+    def decode_capped(self, order: list[int], mode: DecodeMode | None, cap: Key | None,
+                      home: Home | None = None) -> dict[int, TaskSol] | None:
         """:meth:`decode`, or None as soon as the schedule's :func:`lex_key` must exceed ``cap``
-        (weighted tardiness, changeovers and makespan only grow while jobs are placed)."""
+        (weighted tardiness, changeovers and makespan only grow while jobs are placed).
+
+        ``home`` maps (unit set, setup key) to a home unit: another unit of the set costs
+        :data:`HOME_PENALTY` minutes more in the choice of unit (keys kept apart by unit).
+        """
         cp = self.cp
         w = cp.weights
         tard, co, mk = self.tard0, self.co0, self.mk0
@@ -144,6 +153,7 @@ class Decoder:
         machines_of = self.machines_of
         mode = mode or self.mode
         slack, group, affinity = mode.slack, mode.group, mode.affinity
+        homes = self.home_of(home) if home else None
         tasks_ = cp.tasks
         msets, mset_of = self.msets, self.mset_of
         while nxt:
@@ -168,7 +178,7 @@ class Decoder:
                     if pick < 0 or r < best_rank:
                         pick, best_rank = j, r
             t = nxt[pick]
-            s = self._place(t, ready[pick], free, key, sbusy, sends, affinity)
+            s = self._place(t, ready[pick], free, key, sbusy, sends, affinity, homes[t] if homes else -1)
             sol[t] = s
             ready[pick] = s.end
             co += s.setup
@@ -192,15 +202,40 @@ class Decoder:
                     return None
         return sol
 
+    def shared_keys(self) -> list[tuple[int, str | None]]:
+        """(unit set, setup key) pairs of tasks that have several units with changeovers to choose from."""
+        keys = {(self.mset_of[t], task.key) for t, task in enumerate(self.cp.tasks)
+                if len(self.msets[self.mset_of[t]]) > 1 and t not in self.cp.fixed}
+        return sorted((k for k in keys if any(self.setup(m, None, k[1]) > 0 for m in self.msets[k[0]])),
+                      key=lambda k: (k[0], k[1] or ""))
+
+    def home_from(self, sol: dict[int, TaskSol]) -> Home:
+        """Each shared key's home: the unit that runs most of its tasks in ``sol``."""
+        count: dict[tuple[int, str | None], dict[int, int]] = {}
+        for t, s in sol.items():
+            if len(self.msets[self.mset_of[t]]) > 1:
+                per = count.setdefault((self.mset_of[t], self.cp.tasks[t].key), {})
+                m = self.cp.tasks[t].alts[s.alt][0]
+                per[m] = per.get(m, 0) + 1
+        return {k: max(sorted(per), key=lambda m: per[m]) for k, per in count.items()}
+
+    def home_of(self, home: Home) -> list[int]:
+        """Per task, its home unit under ``home`` (-1: none)."""
+        return [home.get((self.mset_of[t], task.key), -1) for t, task in enumerate(self.cp.tasks)]
+
     def _place(self, t: int, ready: int, free: list[int], key: list[str | None],
-               sbusy: list[list[Interval]], sends: list[list[int]], affinity: int = 0) -> TaskSol:
+               sbusy: list[list[Interval]], sends: list[list[int]], affinity: int = 0, home: int = -1) -> TaskSol:
         cp, task = self.cp, self.cp.tasks[t]
         best: tuple[int, int, TaskSol] | None = None
         for a, (m, d) in enumerate(task.alts):
             su = self.setup(m, key[m], task.key)
             wlen = su if cp.machines[m].automated else su + d
+            pen = affinity * su + (HOME_PENALTY if home >= 0 and m != home else 0)
+            earliest = _fit(max(ready, free[m]), su + d, self.mbusy[m], self.mends[m])
+            if best is not None and (earliest + su + d + pen, su) >= best[:2]:
+                continue
             for w in self.staff[t] or [-1]:
-                start = max(ready, free[m])
+                start = earliest
                 while True:
                     s2 = _fit(start, su + d, self.mbusy[m], self.mends[m])
                     if w >= 0:
@@ -208,14 +243,17 @@ class Decoder:
                     if s2 == start:
                         break
                     start = s2
-                if best is None or (start + su + d + affinity * su, su) < best[:2]:
-                    best = (start + su + d + affinity * su, su, TaskSol(a, start, su, start + su + d, w if w >= 0 else None))
+                if best is None or (start + su + d + pen, su) < best[:2]:
+                    best = (start + su + d + pen, su, TaskSol(a, start, su, start + su + d, w if w >= 0 else None))
+                if start == earliest:
+                    break
         assert best is not None
         s = best[2]
         m = task.alts[s.alt][0]
         free[m], key[m] = s.end, task.key
         wlen = s.setup if cp.machines[m].automated else s.end - s.start
-        if s.staff is not None and wlen > 0:
+        if s.staff is not None:
+            # a zero-length stay is kept too: no later stay of this worker may straddle it
             i = bisect_right(sends[s.staff], s.start)
             sbusy[s.staff].insert(i, (s.start, s.start + wlen))
             sends[s.staff].insert(i, s.start + wlen)
@@ -268,32 +306,55 @@ def local_search(cp: CoreProblem, starts: list[list[int]], time_limit_s: float, 
     dec = Decoder(cp, slack)
     if modes is None:
         modes = (DecodeMode(slack),) + (GROUP_MODES if has_setups(cp) else ())
-    scored = [(lex_key(cp, sol), i, order, mode, sol) for i, (order, mode) in
+    no_home: Home = {}
+    scored = [(lex_key(cp, sol), i, order, mode, no_home, sol) for i, (order, mode) in
               enumerate((o, md) for o in starts for md in modes) for sol in [dec.decode(order, mode)]]
-    cur_key, _i, cur, cur_mode, cur_sol = min(scored, key=lambda x: x[:2])
+    cur_key, _i, cur, cur_mode, cur_home, cur_sol = min(scored, key=lambda x: x[:2])
+    shared = dec.shared_keys()
+    if shared:
+        home = dec.home_from(cur_sol)
+        homed = dec.decode(cur, cur_mode, home)
+        if lex_key(cp, homed) <= cur_key:
+            cur_key, cur_home, cur_sol = lex_key(cp, homed), home, homed
     best_key, best, best_mode, best_sol = cur_key, list(cur), cur_mode, cur_sol
     hist = [cur_key] * history
     groups = _same_key_groups(cp)
     n, evals = len(cur), len(scored)
     while n > 1 and time.monotonic() < deadline and (max_evals is None or evals < max_evals):
-        cand, mode = cur, cur_mode
-        if len(modes) > 1 and rng.random() < 0.05:
+        cand, mode, home = cur, cur_mode, cur_home
+        r = rng.random()
+        if len(modes) > 1 and r < 0.05:
             mode = rng.choice(modes)
+        elif shared and r < 0.15:
+            home = _home_move(dec, cur_home, shared, rng)
         else:
             cand = _move(cp, cur, cur_sol, groups, rng, dec)
         slot = evals % history
         evals += 1
-        sol = dec.decode_capped(cand, mode, max(cur_key, hist[slot]))
+        sol = dec.decode_capped(cand, mode, max(cur_key, hist[slot]), home)
         if sol is None:
             hist[slot] = min(hist[slot], cur_key) if cur_key < hist[slot] else cur_key
             continue
         k = lex_key(cp, sol)
         if k <= cur_key or k < hist[slot]:
-            cur_key, cur, cur_mode, cur_sol = k, cand, mode, sol
+            cur_key, cur, cur_mode, cur_home, cur_sol = k, cand, mode, home, sol
             if k < best_key:
                 best_key, best, best_mode, best_sol = k, list(cand), mode, sol
         hist[slot] = min(hist[slot], cur_key) if cur_key < hist[slot] else cur_key
     return LocalSearchResult(best_sol, tuple(best), evals, best_mode)
+
+
+def _home_move(dec: Decoder, home: Home, shared: list[tuple[int, str | None]], rng: random.Random) -> Home:
+    """Give one setup key of a process with several units another home unit, or none."""
+    new = dict(home)
+    group, key = rng.choice(shared)
+    units = dec.msets[group]
+    pick = rng.randrange(len(units) + 1)
+    if pick == len(units):
+        new.pop((group, key), None)
+    else:
+        new[(group, key)] = units[pick]
+    return new
 
 
 def has_setups(cp: CoreProblem) -> bool:

@@ -89,3 +89,18 @@ def test_changeover_lower_bound_counts_each_key_once_at_its_cheapest_unit() -> N
     cp = compile_problem(p, Weights(changeover=1, makespan=1))
     for order in ([0, 1, 2], [1, 0, 2], [2, 0, 1]):
         assert evaluate(cp, Decoder(cp).decode(order))[2] >= 20
+
+
+def test_home_units_keep_keys_apart_on_parallel_units() -> None:
+    """Two units, keys x and y: with x at home on unit 0 and y on unit 1 each unit pays one changeover."""
+    p = one_machine(batch("a", "x", 30), batch("b", "y", 60), batch("c", "y", 30), batch("d", "x", 30),
+                    setup=10, units=2, workers=2)
+    cp = compile_problem(p, Weights(changeover=1, makespan=1))
+    dec = Decoder(cp)
+    assert dec.shared_keys() == [(0, "x"), (0, "y")]
+    assert evaluate(cp, dec.decode([0, 1, 2, 3]))[2] == 40
+    sol = dec.decode([0, 1, 2, 3], home={(0, "x"): 0, (0, "y"): 1})
+    units = {cp.jobs[cp.tasks[t].job].name: cp.tasks[t].alts[s.alt][0] for t, s in sol.items()}
+    assert units == {"a": 0, "d": 0, "b": 1, "c": 1}
+    assert evaluate(cp, sol)[2] == 20
+    assert dec.home_from(sol) == {(0, "x"): 0, (0, "y"): 1}
