@@ -9,8 +9,9 @@ against dispatch rules. Writes section "scheduling" of benchmarks/RESULTS.md.
     The tabu code is compiled (numba) before the first instance's clock starts.
 (b) generated microfactory sites (8 resources, 12 workers, 300 lines, 40 setup keys, 5 days)
     planned by ``plan_site`` (dispatch warm start, late-acceptance local search over batch
-    orders, CP-SAT, LNS) against EDD, SPT and FIFO on the same batches; every schedule goes
-    through the checker.
+    orders with grouping modes and home units, CP-SAT, LNS, then the changeover polish with
+    the tardiness held) against EDD, SPT and FIFO on the same batches; every schedule goes
+    through the checker; changeovers per process beside ``changeover_lower_bound``.
 
 Run: ``.venv/bin/python benchmarks/scheduling.py [--quick] [--only fjsp,jsp,sites]``; a part left
 out keeps its sub-section from the last recorded run. ``--instances mk10,la29 [--time 30]`` is a
