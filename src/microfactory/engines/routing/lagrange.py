@@ -106,22 +106,83 @@ def usage(t: Tables, site: NDArray[np.int64], day: NDArray[np.int64]) -> NDArray
     return np.asarray(np.cumsum(use, axis=2))
 
 
+@dataclass(frozen=True, slots=True)
+class Static:
+    """Every (line, site) option's price-free part, computed once: ``fixed`` and ``flat`` of
+    ``options`` over all sites (None when lines × sites is too large to hold)."""
+
+    fixed: NDArray[np.float64]   # (N, S)
+    flat: NDArray[np.int32]      # (N, S) index into W.ravel()
+
+
+#: Largest lines × sites whose static option tables are kept (12 bytes each).
+STATIC_MAX = 40_000_000
+
+
+def static_options(t: Tables, type_of: NDArray[np.int64]) -> Static | None:
+    """The price-free part of every option, or None above ``STATIC_MAX`` (or if W's index needs > 31 bits)."""
+    n, s_count = t.cost.shape
+    if n * s_count > STATIC_MAX or (int(type_of.max(initial=0)) + 1) * s_count * t.horizon >= 2**31:
+        return None
+    fixed = np.empty((n, s_count))
+    flat = np.empty((n, s_count), dtype=np.int32)
+    all_sites = np.arange(s_count, dtype=np.int64)
+    for a in range(0, n, _CHUNK):
+        idx = np.arange(a, min(a + _CHUNK, n), dtype=np.int64)
+        o = options(t, type_of, np.broadcast_to(all_sites, (len(idx), s_count)), idx)
+        fixed[idx], flat[idx] = o.fixed, o.flat
+    return Static(fixed, flat)
+
+
 def full_bound(t: Tables, prices: NDArray[np.float64], type_of: NDArray[np.int64],
-               w: NDArray[np.float64], keep: int = 0) -> tuple[float, NDArray[np.int64]]:
+               w: NDArray[np.float64], keep: int = 0, static: Static | None = None
+               ) -> tuple[float, NDArray[np.int64]]:
     """L at ``prices`` over every allowed site, and each line's ``keep`` best priced sites."""
     n, s_count = t.cost.shape
     total = 0.0
     best = np.zeros((n, keep), dtype=np.int64)
     all_sites = np.arange(s_count, dtype=np.int64)
+    wr = w.ravel()
     for a in range(0, n, _CHUNK):
         idx = np.arange(a, min(a + _CHUNK, n), dtype=np.int64)
-        o = options(t, type_of, np.broadcast_to(all_sites, (len(idx), s_count)), idx)
-        val = o.fixed + w.ravel()[o.flat]
+        if static is not None:
+            val = static.fixed[a:a + len(idx)] + wr[static.flat[a:a + len(idx)]]
+        else:
+            o = options(t, type_of, np.broadcast_to(all_sites, (len(idx), s_count)), idx)
+            val = o.fixed + wr[o.flat]
         total += float(np.minimum(val.min(axis=1, initial=np.inf), t.unassigned_cost).sum())
         if keep:
             best[idx] = np.argpartition(val, keep - 1, axis=1)[:, :keep] if keep < s_count else all_sites
     inc = np.diff(cumulative_capacity(t), axis=2, prepend=0.0)
     return total - float((prices * inc).sum()), best
+
+
+def _subset(t: Tables, type_of: NDArray[np.int64], top: NDArray[np.int64], static: Static | None) -> Options:
+    """Options of every line at its sites ``top`` (gathered from ``static`` when held)."""
+    if static is None:
+        return options(t, type_of, top)
+    return Options(top, np.take_along_axis(static.fixed, top, axis=1),
+                   np.take_along_axis(static.flat, top, axis=1).astype(np.int64))
+
+
+def line_values(t: Tables, prices: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each line's cheapest priced value at ``prices`` over every allowed site (capped at unassigned)."""
+    type_of, minutes, late = work_types(t.minutes, np.full(len(t.due), t.late_cost))
+    w = day_tables(prices, minutes, late)[0]
+    n, s_count = t.cost.shape
+    out = np.empty(n)
+    all_sites = np.arange(s_count, dtype=np.int64)
+    for a in range(0, n, _CHUNK):
+        idx = np.arange(a, min(a + _CHUNK, n), dtype=np.int64)
+        o = options(t, type_of, np.broadcast_to(all_sites, (len(idx), s_count)), idx)
+        out[idx] = np.minimum((o.fixed + w.ravel()[o.flat]).min(axis=1, initial=np.inf), t.unassigned_cost)
+    return out
+
+
+def site_shares(t: Tables, prices: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per site, −Σ_{p,d} price × capacity added that day: the site's term of L(λ)."""
+    inc = np.diff(cumulative_capacity(t), axis=2, prepend=0.0)
+    return np.asarray(-(prices * inc).sum(axis=(1, 2)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +212,8 @@ def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, ref
     inc = np.diff(ccum, axis=2, prepend=0.0)
     lam = np.zeros_like(t.cap)
     cand = _candidates(t, min(k, t.cost.shape[1]))
-    o = options(t, type_of, cand)
+    static = static_options(t, type_of)
+    o = _subset(t, type_of, cand, static)
     best_prices, best_bound, evals = np.zeros_like(lam), -np.inf, 0
     best_l, theta, stall, it = -np.inf, 1.0, 0, 0
     scale = max(1.0, float(np.abs(t.cost[np.isfinite(t.cost)]).mean()) if np.isfinite(t.cost).any() else 1.0)
@@ -159,11 +221,11 @@ def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, ref
         prices = tail(lam)
         w, wd = day_tables(prices, minutes, late)
         if it % refresh == 1:
-            bound, top = full_bound(t, prices, type_of, w, cand.shape[1])
+            bound, top = full_bound(t, prices, type_of, w, cand.shape[1], static)
             evals += 1
             if bound > best_bound:
                 best_bound, best_prices = bound, prices
-            o = options(t, type_of, top)
+            o = _subset(t, type_of, top, static)
         site, day, val = choose(o, w, wd, t.unassigned_cost)
         value = float(val.sum() - (prices * inc).sum())
         if not np.isfinite(best_l) or value > best_l + 1e-9 * abs(best_l):
@@ -180,7 +242,7 @@ def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, ref
         target = best_l + 0.01 * abs(best_l) + scale
         lam = np.maximum(0.0, lam + theta * (target - value) / norm * g)
     prices = tail(lam)
-    bound, _ = full_bound(t, prices, type_of, day_tables(prices, minutes, late)[0])
+    bound, _ = full_bound(t, prices, type_of, day_tables(prices, minutes, late)[0], 0, static)
     if bound > best_bound:
         best_bound, best_prices = bound, prices
     return Ascent(best_prices, best_bound, it, evals + 1)
