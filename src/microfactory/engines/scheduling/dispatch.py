@@ -53,9 +53,11 @@ class _State:
             self.free[m] = sol.end
             self.last_key[m] = task.key
         if sol.staff is not None:
+            # a zero-length stay (automated unit, no changeover) is kept as a busy point too: no
+            # later stay of this worker may straddle it, which CP-SAT's no-overlap (and so a hint
+            # built from this schedule) would reject
             wend = sol.start + self._worker_len(m, sol.setup, sol.end - sol.start - sol.setup)
-            if wend > sol.start:
-                insort(self.sbusy[sol.staff], (sol.start, wend))
+            insort(self.sbusy[sol.staff], (sol.start, wend))
 
     def _worker_len(self, m: int, setup: int, work: int) -> int:
         return setup if self.cp.machines[m].automated else setup + work

@@ -104,3 +104,22 @@ def test_home_units_keep_keys_apart_on_parallel_units() -> None:
     assert units == {"a": 0, "d": 0, "b": 1, "c": 1}
     assert evaluate(cp, sol)[2] == 20
     assert dec.home_from(sol) == {(0, "x"): 0, (0, "y"): 1}
+
+
+def test_dispatch_rules_give_valid_cpsat_hints() -> None:
+    """Every dispatch rule keeps zero-length worker stays out of the worker's other stays."""
+    p = generate_site(4, SiteSpec(lines=40, setup_keys=6, days=3))
+    cp = compile_problem(p, weights_of(ScheduleParams()))
+    seen_points = 0
+    for rule in ("edd", "spt", "fifo", "group"):
+        sol = dispatch(cp, rule)
+        stays: dict[int, list[tuple[int, int]]] = {}
+        for t, s in sol.items():
+            m, d = cp.tasks[t].alts[s.alt]
+            if s.staff is not None:
+                stays.setdefault(s.staff, []).append(
+                    (s.start, s.start + s.setup + (0 if cp.machines[m].automated else d)))
+        points = [(w, a) for w, iv in stays.items() for a, b in iv if a == b]
+        seen_points += len(points)
+        assert not [(w, a) for w, a in points for s, e in stays[w] if s < a < e], rule
+    assert seen_points
