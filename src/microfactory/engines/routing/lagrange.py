@@ -216,6 +216,7 @@ def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, ref
     o = _subset(t, type_of, cand, static)
     best_prices, best_bound, evals = np.zeros_like(lam), -np.inf, 0
     best_l, theta, stall, it = -np.inf, 1.0, 0, 0
+    lam_sum, lam_n = np.zeros_like(lam), 0
     scale = max(1.0, float(np.abs(t.cost[np.isfinite(t.cost)]).mean()) if np.isfinite(t.cost).any() else 1.0)
     for it in range(1, max_iter + 1):
         prices = tail(lam)
@@ -241,8 +242,15 @@ def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, ref
             break
         target = best_l + 0.01 * abs(best_l) + scale
         lam = np.maximum(0.0, lam + theta * (target - value) / norm * g)
-    prices = tail(lam)
-    bound, _ = full_bound(t, prices, type_of, day_tables(prices, minutes, late)[0], 0, static)
-    if bound > best_bound:
-        best_bound, best_prices = bound, prices
-    return Ascent(best_prices, best_bound, it, evals + 1)
+        if it & (it - 1) == 0:  # the mean restarts at every power of two: it covers the last half or more
+            lam_sum[:], lam_n = 0.0, 0
+        lam_sum += lam
+        lam_n += 1
+    # L is concave, so L at the mean of the late iterates is at least their mean L (often more).
+    for cand_lam in (lam, lam_sum / max(lam_n, 1)):
+        prices = tail(cand_lam)
+        bound, _ = full_bound(t, prices, type_of, day_tables(prices, minutes, late)[0], 0, static)
+        evals += 1
+        if bound > best_bound:
+            best_bound, best_prices = bound, prices
+    return Ascent(best_prices, best_bound, it, evals)
