@@ -1,6 +1,11 @@
 """Routing benchmark: batch optimal vs greedy on generated networks, and online placement latency.
 
-Run: .venv/bin/python benchmarks/routing.py [--quick]
+Run: .venv/bin/python benchmarks/routing.py [--quick] [--sizes 20x1000,200x100000] [--loads tight]
+     [--notes FILE]
+
+``--sizes``/``--loads`` run only those scenarios (the other rows are kept from RESULTS.md, marked with
+their run's time); ``--notes`` appends a Markdown file (the analysis of the figures) to the section.
+The split of the gap into bound and plan weakness is measured by ``benchmarks/routing_gap.py``.
 
 Each batch scenario runs in its own process so its peak RSS (``resource.getrusage``) is its own.
 """
@@ -56,7 +61,7 @@ def row(r: dict[str, object], run: str) -> list[object]:
 def kept_rows(sizes: list[tuple[int, int]], path: Path) -> list[list[object]]:
     """Rows of RESULTS.md's routing table for the sizes not run now, marked with their run's time."""
     text = path.read_text() if path.exists() else ""
-    section = text.split("## routing", 1)[-1].split("<!-- routing:end -->", 1)[0]
+    section = text.split("<!-- routing:start -->", 1)[-1].split("<!-- routing:end -->", 1)[0]
     stamp = section.split("measured ", 1)[-1].split(" on ", 1)[0] if "measured " in section else "earlier"
     out: list[list[object]] = []
     for ln in section.splitlines():
@@ -65,6 +70,8 @@ def kept_rows(sizes: list[tuple[int, int]], path: Path) -> list[list[object]]:
             continue
         if len(cells) == 15:        # older table: no shortfall-free gap, no run column
             cells = cells[:8] + ["n/a"] + cells[8:] + [stamp]
+        if cells[-1] == "this run":
+            cells[-1] = stamp
         out.append(list(cells))
     return out
 
@@ -92,10 +99,11 @@ def main() -> None:
     if "--sizes" in sys.argv:   # e.g. --sizes 20x1000,200x10000: other rows are kept from RESULTS.md
         spec = sys.argv[sys.argv.index("--sizes") + 1]
         sizes = [(int(a), int(b)) for a, b in (x.split("x") for x in spec.split(","))]
+    loads = sys.argv[sys.argv.index("--loads") + 1].split(",") if "--loads" in sys.argv else list(LOADS)
     rows: list[list[object]] = []
     penalty = 0.0
     for sites, lines in sizes:
-        for load in LOADS:
+        for load in loads:
             out = subprocess.run([sys.executable, __file__, "--one", str(sites), str(lines), load],
                                  check=True, capture_output=True, text=True).stdout
             got = json.loads(out.strip().splitlines()[-1])
@@ -103,7 +111,10 @@ def main() -> None:
             rows.append(row(got, "this run"))
             print(rows[-1], flush=True)
     if "--sizes" in sys.argv:
-        rows = sorted(rows + kept_rows(sizes, Path(__file__).parent / "RESULTS.md"),
+        done = {(r[0], r[1], r[2]) for r in rows}
+        kept = [r for r in kept_rows([], Path(__file__).parent / "RESULTS.md")
+                if (int(str(r[0])), int(str(r[1])), str(r[2])) not in done]
+        rows = sorted(rows + kept,
                       key=lambda c: (int(str(c[0])), int(str(c[1])), str(c[2])))
     online = [online_row(200, 200 if quick else 2000, seed=2)]
     print(online, flush=True)
@@ -111,7 +122,8 @@ def main() -> None:
             "gap excl. shortfall", "greedy", "greedy s", "optimal/greedy", "late opt", "late greedy",
             "unassigned opt", "unassigned greedy", "run"]
     text = (f"## routing\n\n{machine_line()}{' (quick)' if quick else ''}\n\n"
-            f"Optimal = large path (Lagrangian dual ascent + priced construction + local search with moves, swaps and ejection chains), time limit "
+            f"Optimal = large path (Lagrangian dual ascent + priced construction + local search with moves, "
+            f"swaps and ejection chains), time limit "
             f"{', '.join(f'{k}: {v:.0f} s' for k, v in LIMITS.items())} (covers building the tables); wall includes "
             f"everything. Bound = Lagrangian lower bound over every allowed site; gap = (objective - bound) / "
             f"objective. The minimum-batch shortfall is in the objective but not in the bound, so the gap is "
@@ -122,6 +134,8 @@ def main() -> None:
             + md_table(head, rows)
             + "\n\nOnline placement (2-line orders, 200 sites):\n\n"
             + md_table(["sites", "orders", "median ms", "p99 ms"], online))
+    if "--notes" in sys.argv:
+        text += "\n\n" + Path(sys.argv[sys.argv.index("--notes") + 1]).read_text().strip()
     record("routing", text)
 
 
