@@ -27,7 +27,9 @@ bare_lines = Table("bare_lines", metadata, Column("id", Integer, primary_key=Tru
 
 
 def create_app() -> FastAPI:
-    engine = create_engine(os.environ["BARE_DATABASE_URL"], pool_size=10, max_overflow=20)
+    # the same pool as our service gets in the benchmark (intake_load.py --pool-size/--max-overflow)
+    engine = create_engine(os.environ["BARE_DATABASE_URL"], pool_size=int(os.environ.get("BARE_POOL_SIZE", "10")),
+                           max_overflow=int(os.environ.get("BARE_MAX_OVERFLOW", "20")))
     metadata.create_all(engine)
     app = FastAPI()
 

@@ -127,6 +127,8 @@ def main() -> None:
     ap.add_argument("--only", choices=["bare", "microfactory"], help="run one endpoint (results not recorded)")
     ap.add_argument("--conns", type=int, nargs="+", default=[16, 64])
     ap.add_argument("--no-record", action="store_true", help="print only; leave RESULTS.md alone")
+    ap.add_argument("--pool-size", type=int, default=20, help="connection pool per worker, both servers alike")
+    ap.add_argument("--max-overflow", type=int, default=0, help="extra connections per worker, both servers alike")
     args = ap.parse_args()
     seconds, repeat = (4, 1) if args.quick else (args.seconds, args.repeat)
     recording = not (args.quick or args.only or args.no_record) and sorted(args.conns) == [16, 64]
@@ -142,7 +144,8 @@ def main() -> None:
     load_before = load_average()
     try:
         ours_url = schema_url(ours_schema)
-        env = dict(os.environ, MICROFACTORY_DATABASE_URL=ours_url, MICROFACTORY_WEBHOOK_INTERVAL_S="0")
+        env = dict(os.environ, MICROFACTORY_DATABASE_URL=ours_url, MICROFACTORY_WEBHOOK_INTERVAL_S="0",
+                   MICROFACTORY_DB_POOL_SIZE=str(args.pool_size), MICROFACTORY_DB_MAX_OVERFLOW=str(args.max_overflow))
         subprocess.run([PY, "-m", "microfactory.entrypoints.cli.main", "load", str(ROOT / "examples" / "berlin"),
                         "--no-orders", "--db", ours_url], env=env, check=True, capture_output=True)
         token = subprocess.run([PY, "-m", "microfactory.entrypoints.cli.main", "tokens", "create", "--name", "bench",
@@ -156,7 +159,8 @@ def main() -> None:
         if args.only in (None, "bare"):
             procs.append(start(uvicorn + ["bare_intake:create_app", "--port", str(p_bare),
                                           "--app-dir", str(Path(__file__).parent)],
-                               dict(os.environ, BARE_DATABASE_URL=bare_schema_url(bare_schema))))
+                               dict(os.environ, BARE_DATABASE_URL=bare_schema_url(bare_schema),
+                                    BARE_POOL_SIZE=str(args.pool_size), BARE_MAX_OVERFLOW=str(args.max_overflow))))
             wait_up(f"http://127.0.0.1:{p_bare}/docs")
             targets.append(("bare", p_bare, "/orders"))
         if args.only in (None, "microfactory"):
@@ -191,7 +195,8 @@ def main() -> None:
         print(verdict)
         record("intake_load", f"## Order intake under load (PostgreSQL, 2 workers each, wrk, {seconds} s per run)\n\n"
                f"{machine_line()}; load average (1/5/15 min) {load_before} before, {load_after} after. "
-               f"Medians of {repeat} runs per row, bare and ours interleaved.\n\n"
+               f"Medians of {repeat} runs per row, bare and ours interleaved; both servers with a pool of "
+               f"{args.pool_size} connections per worker (overflow {args.max_overflow}).\n\n"
                + md_table(["endpoint", "concurrency", "orders/s", "p50 ms", "p99 ms", "non-2xx", "orders/s per run"], rows)
                + f"\n\n{verdict}\n\nOur intake = validation against the catalog, Idempotency-Key check and store, "
                "order events, outbox for webhooks, audit log and a bearer-token check per request; the bare endpoint "

@@ -29,6 +29,10 @@ class Settings:
     # > 0: an API process reuses a checked token for this long, so a revocation made elsewhere is
     # honoured within it (from_env: 2 s); 0 looks every token up on every request
     token_cache_s: float = 0.0
+    # PostgreSQL connection pool of each process (SQLAlchemy QueuePool): kept connections and extra
+    # ones opened (and closed again) under bursts
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -43,7 +47,9 @@ class Settings:
                    public_base_url=os.environ.get("MICROFACTORY_PUBLIC_URL", "http://localhost:8000"),
                    require_auth=os.environ.get("MICROFACTORY_REQUIRE_AUTH", "1") not in ("0", "false", "no"),
                    webhook_interval_s=float(os.environ.get("MICROFACTORY_WEBHOOK_INTERVAL_S", "5")),
-                   token_cache_s=float(os.environ.get("MICROFACTORY_TOKEN_CACHE_S", "2")))
+                   token_cache_s=float(os.environ.get("MICROFACTORY_TOKEN_CACHE_S", "2")),
+                   db_pool_size=int(os.environ.get("MICROFACTORY_DB_POOL_SIZE", "10")),
+                   db_max_overflow=int(os.environ.get("MICROFACTORY_DB_MAX_OVERFLOW", "20")))
 
 
 @dataclass
@@ -65,7 +71,8 @@ class Container:
 
 def bootstrap(settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> Container:
     """Build the engine (migrating the schema) and the services' dependencies."""
-    engine = make_engine(settings.database_url)
+    pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+    engine = make_engine(settings.database_url, **(pool if "postgres" in settings.database_url else {}))
     if run_migrations:
         migrate(engine)
     return Container(settings, engine, clock or SystemClock())

@@ -49,7 +49,7 @@ def list_tokens(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> No
 @tokens.command("revoke")
 @handle_errors
 def revoke(token_id: str, db: Optional[str] = DbOption) -> None:
-    """Revoke a token at once."""
+    """Revoke a token (API workers refuse it within MICROFACTORY_TOKEN_CACHE_S seconds, default 2)."""
     c = container(db)
     with c.uow() as uow:
         auth.revoke_token(uow, token_id, c.clock.now(), actor="cli")
