@@ -10,12 +10,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from microfactory.engines.routing.bound import lagrangian_bound
-from microfactory.engines.routing.greedy import greedy_plan
-from microfactory.engines.routing.lagrange import ascend
-from microfactory.engines.routing.primal import plan_from_prices
 from microfactory.engines.routing.classes import make_classes, make_rows
 from microfactory.engines.routing.classlp import levels, solve_class_lp
+from microfactory.engines.routing.greedy import greedy_plan
+from microfactory.engines.routing.lagrange import ascend
 from microfactory.engines.routing.mip import solve_mip
+from microfactory.engines.routing.primal import plan_from_prices
 from microfactory.engines.routing.result import RoutingResult, evaluate
 from microfactory.engines.routing.rounding import build_plan
 from microfactory.engines.routing.tables import Tables, build_tables
@@ -73,7 +73,10 @@ def _route_lagrange(t: Tables, groups: NDArray[np.int64], params: RoutingParams,
     rows = make_rows(t, groups)
     # The search stops early enough to leave time for evaluating the plan (~20 µs per line).
     search_end = deadline - min(0.1 * params.time_limit_s, 2e-5 * len(t.due))
-    plan = plan_from_prices(t, rows, asc.prices, np.arange(params.max_late_days + 1), lambda: now() > search_end)
+    # ... and the moves and chains leave a little of it for making late lines on time at no extra money.
+    chains_end = search_end - min(0.05 * params.time_limit_s, 0.1 + 2e-5 * len(t.due))
+    plan = plan_from_prices(t, rows, asc.prices, np.arange(params.max_late_days + 1), lambda: now() > search_end,
+                            lambda: now() > chains_end)
     site_of, planned = plan.site[rows.row_of], plan.deadline[rows.row_of]
     res = evaluate(t, site_of, planned, "feasible", asc.bound, now() - start, params.seed, "lagrange")
     res = _with_bound(res, asc.bound, now() - start)

@@ -19,7 +19,7 @@ from microfactory.engines.routing.capacity import cumulative_capacity
 from microfactory.engines.routing.classes import Rows
 from microfactory.engines.routing.lagrange import day_tables, work_types
 from microfactory.engines.routing.rounding import Ledger, Plan, best_option
-from microfactory.engines.routing.search import local_search
+from microfactory.engines.routing.search import consolidate_late, local_search
 from microfactory.engines.routing.tables import Tables
 
 _CHUNK = 4096
@@ -93,9 +93,11 @@ def plan_cost(t: Tables, rows: Rows, plan: Plan) -> float:
 
 
 def plan_from_prices(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDArray[np.int64],
-                     stop: Callable[[], bool]) -> Plan:
+                     stop: Callable[[], bool], search_stop: Callable[[], bool] | None = None) -> Plan:
     """The better of two priced constructions (earliest due first; highest regret first),
-    then moves and ejection chains (``search.local_search``) until ``stop``."""
+    then moves and ejection chains (``search.local_search``) until ``search_stop`` (default
+    ``stop``), then late rows made on time at no extra money (``search.consolidate_late``,
+    passes until one changes nothing) until ``stop``."""
     site, day, regret, top = priced_rows(t, rows, prices)
     orders = (np.lexsort((-regret, rows.due)).tolist(), np.argsort(-regret, kind="stable").tolist())
     best: tuple[float, Plan, Ledger] | None = None
@@ -107,5 +109,7 @@ def plan_from_prices(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDA
         if stop() or len(order) > 20_000:
             break
     assert best is not None
-    local_search(t, rows, best[1], best[2], lv, stop, prices)
+    local_search(t, rows, best[1], best[2], lv, search_stop or stop, prices)
+    while not stop() and consolidate_late(t, rows, best[1], best[2], lv, stop):
+        pass
     return best[1]

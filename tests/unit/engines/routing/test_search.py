@@ -6,13 +6,19 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from microfactory.engines.routing import RoutingLine, RoutingParams, RoutingProblem, RoutingSite, generate
+from microfactory.engines.routing import (
+    RoutingLine,
+    RoutingParams,
+    RoutingProblem,
+    RoutingSite,
+    generate,
+)
 from microfactory.engines.routing.batch import group_ids
 from microfactory.engines.routing.capacity import cumulative_capacity
 from microfactory.engines.routing.classes import make_rows
 from microfactory.engines.routing.primal import plan_cost
 from microfactory.engines.routing.rounding import Ledger, Plan
-from microfactory.engines.routing.search import local_search
+from microfactory.engines.routing.search import consolidate_late, local_search
 from microfactory.engines.routing.tables import build_tables
 
 LARGE = RoutingParams(exact_max_lines=0, time_limit_s=5, iterations=400)
@@ -96,3 +102,75 @@ def test_move_dissolves_a_small_batch_when_the_shortfall_outweighs_transport() -
     assert rows.cost[0, 1] < rows.cost[0, 0]          # B is cheaper on line money alone
     local_search(t, rows, plan, ledger, np.arange(1), lambda: False)
     assert plan.site.tolist() == [0]
+
+
+def _planned(t, rows, site: list[int], day: list[int]) -> tuple[Plan, Ledger]:  # type: ignore[no-untyped-def]
+    plan = Plan(np.full(len(site), -1, dtype=np.int64), np.zeros(len(site), dtype=np.int64),
+                np.zeros_like(t.cap), cumulative_capacity(t))
+    for r, (a, d) in enumerate(zip(site, day)):
+        plan.site[r], plan.deadline[r] = a, d
+        plan.book(a, d, rows.minutes[r], 1.0)
+    assert (plan.slack >= -1e-9).all()
+    return plan, Ledger(t, rows)
+
+
+def _late_rows(t, rows, plan: Plan) -> int:  # type: ignore[no-untyped-def]
+    idx = np.nonzero(plan.site >= 0)[0]
+    return int((plan.deadline[idx] > rows.base(t, idx, plan.site[idx])).sum())
+
+
+def _sewing_line(lid: str, minutes: float, due: int) -> RoutingLine:
+    return RoutingLine(id=lid, order_id=lid, brand="B", product="tee", sku="tee-M", qty=1,
+                       minutes={"sewing": minutes}, lat=51.5, lon=0.0, due_day=due)
+
+
+def test_consolidate_puts_a_late_line_on_time_when_its_own_room_appears() -> None:
+    """X and Y (due by day 1) both planned a day late behind Z: X fits on time once it leaves day 2."""
+    pb = RoutingProblem((_site("A", 0.0),), (_sewing_line("X", 60, 2), _sewing_line("Y", 60, 2),
+                                             _sewing_line("Z", 60, 2)))
+    t = build_tables(pb, LARGE)
+    rows = make_rows(t, group_ids(pb, LARGE))
+    plan, ledger = _planned(t, rows, [0, 0, 0], [2, 2, 1])
+    before = plan_cost(t, rows, plan)
+    assert consolidate_late(t, rows, plan, ledger, np.arange(8), lambda: False) == 1
+    assert _late_rows(t, rows, plan) == 1 and plan_cost(t, rows, plan) == before - t.late_cost
+    assert (plan.slack >= -1e-9).all()
+
+
+def test_consolidate_lets_another_late_line_give_way() -> None:
+    """R (two days of work, due by day 1) is 2 days late; B (due by day 0) is 1 day late. B giving way
+    (2 days late) puts R on time: one late line instead of two, and 10 money of lateness instead of 15."""
+    pb = RoutingProblem((_site("A", 0.0),), (_sewing_line("R", 120, 2), _sewing_line("B", 60, 1)))
+    t = build_tables(pb, LARGE)
+    rows = make_rows(t, group_ids(pb, LARGE))
+    plan, ledger = _planned(t, rows, [0, 0], [3, 1])
+    assert _late_rows(t, rows, plan) == 2
+    before = plan_cost(t, rows, plan)
+    assert consolidate_late(t, rows, plan, ledger, np.arange(8), lambda: False) == 1
+    assert plan.deadline.tolist() == [1, 2]
+    assert _late_rows(t, rows, plan) == 1 and plan_cost(t, rows, plan) == before - t.late_cost
+    assert (plan.slack >= -1e-9).all()
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 6), st.integers(5, 60), st.floats(0.8, 2.0))
+def test_consolidate_never_raises_money_late_lines_or_use(seed: int, n_sites: int, n_lines: int,
+                                                         load: float) -> None:
+    """After the local search, consolidation keeps money and late lines from rising and every calendar fits."""
+    pb = generate(n_sites, n_lines, load, seed=seed)
+    t = build_tables(pb, LARGE)
+    rows = make_rows(t, group_ids(pb, LARGE))
+    plan, ledger = _plan(t, rows, [-1] * len(rows.qty))
+    local_search(t, rows, plan, ledger, np.arange(8), lambda: False)
+    before, late = plan_cost(t, rows, plan), _late_rows(t, rows, plan)
+    sites = plan.site.copy()
+    fixed = consolidate_late(t, rows, plan, ledger, np.arange(8), lambda: False)
+    assert plan_cost(t, rows, plan) <= before + 1e-6
+    assert _late_rows(t, rows, plan) <= late - fixed
+    assert (plan.site == sites).all()
+    use = np.zeros_like(t.cap)
+    for r in np.nonzero(plan.site >= 0)[0]:
+        s = plan.site[r]
+        assert plan.deadline[r] >= rows.first_day(t, r, s)
+        use[s, :, plan.deadline[r]] += rows.minutes[r]
+    assert (np.cumsum(use, axis=2) <= cumulative_capacity(t) + 1e-6).all()
