@@ -59,7 +59,10 @@ class Batches:
         out = np.zeros(len(site))
         s, k = site[on], key[on]
         u = self.units[s, k]
-        short = lambda v: np.where(v > 1e-9, np.maximum(self.min_batch[s] - v, 0.0), 0.0) * self.short_cost[s]
+
+        def short(v: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.asarray(np.where(v > 1e-9, np.maximum(self.min_batch[s] - v, 0.0), 0.0) * self.short_cost[s])
+
         out[on] = short(u) - short(u - qty[on])
         return out
 
@@ -133,7 +136,7 @@ def _evictable(t: Tables, rows: Rows, plan: Plan, r: int, s: int, d: int, reloc:
     idx = idx[(rows.minutes[idx][:, short] > 0).all(axis=1)]
     if len(idx) == 0:
         return []
-    return idx[np.argsort(reloc[idx], kind="stable")[:evict]].tolist()
+    return [int(b) for b in idx[np.argsort(reloc[idx], kind="stable")[:evict]]]
 
 
 def _chain(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, bt: Batches, r: int, lv: NDArray[np.int64],
@@ -218,14 +221,15 @@ def local_search(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, lv: NDArray[
 
 
 def consolidate_late(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, lv: NDArray[np.int64],
-                     stop: Callable[[], bool], evict: int = 8) -> int:
+                     stop: Callable[[], bool], evict: int = 8, pairs: int = 4) -> int:
     """Fewer late lines at no extra money: a late row r becomes on time at its own site when
     another late row b there gives way (planned later, or earlier if room appears), and the
     money of the two does not rise (r's saved days pay for b's extra ones).
 
     The plan's money prices lateness per line and day, so spreading one late day over many
     lines costs the same as piling many days on one; this pass breaks those ties toward fewer
-    late lines and takes any strict saving it finds. Both rows stay at their site (materials
+    late lines and takes any strict saving it finds. Up to ``evict`` late rows using every
+    short process are tried alone, then pairs of the first ``pairs`` using one of them. All rows stay at their site (materials
     and minimum batches unchanged); every step keeps the exact cumulative capacity test.
     Returns the late rows made on time.
     """
@@ -257,25 +261,55 @@ def consolidate_late(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, lv: NDAr
         short = (plan.slack[s, :, e] < need - _EPS) & (need > 0)
         others = order[starts[s]:starts[s + 1]]
         others = others[(plan.deadline[others] > base[others]) & (others != r)]
-        others = others[(rows.minutes[others][:, short] > 0).all(axis=1)]
+        others = others[np.argsort(rows.count[others], kind="stable")]
+        uses = rows.minutes[others][:, short] > 0
+        alone = others[uses.all(axis=1)][:evict].tolist()
+        some = others[uses.any(axis=1)][:pairs].tolist()
+        groups = [[b] for b in alone] + [[a, b] for k, a in enumerate(some) for b in some[k + 1:]]
         done = False
-        for b in others[np.argsort(rows.count[others], kind="stable")][:evict].tolist():
-            d_b = int(plan.deadline[b])
-            plan.book(s, d_b, rows.minutes[b], -1.0)
-            if (plan.slack[s, :, e] >= need - _EPS).all():
-                plan.book(s, e, need, 1.0)
-                lo, hi = int(max(base[b], first[b])), min(int(base[b]) + last, t.horizon - 1)
-                fit = (plan.slack[s, :, lo:hi + 1] >= rows.minutes[b][:, None] - _EPS).all(axis=0)
-                if fit.any():
-                    d_new = lo + int(fit.argmax())
-                    extra = t.late_cost * rows.count[b] * (max(0, d_new - int(base[b])) - (d_b - int(base[b])))
-                    if extra <= saved + 1e-9:
-                        plan.book(s, d_new, rows.minutes[b], 1.0)
-                        plan.deadline[r], plan.deadline[b] = e, d_new
-                        fixed, done = fixed + 1, True
-                        break
-                plan.book(s, e, need, -1.0)
-            plan.book(s, d_b, rows.minutes[b], 1.0)
+        for group in groups:
+            if _give_way(t, rows, plan, s, r, e, group, base, first, last, saved):
+                fixed, done = fixed + 1, True
+                break
         if not done:
             plan.book(s, d_r, rows.minutes[r], 1.0)
     return fixed
+
+
+def _give_way(t: Tables, rows: Rows, plan: Plan, s: int, r: int, e: int, group: list[int],
+              base: NDArray[np.int64], first: NDArray[np.int64], last: int, saved: float) -> bool:
+    """Row r (lifted) on time at day e at site s, the late rows of ``group`` replanned at their
+    earliest days with room after it; kept when their extra lateness is at most ``saved``,
+    else every booking is undone."""
+    need = rows.minutes[r]
+    old = [int(plan.deadline[b]) for b in group]
+    for b, d_b in zip(group, old):
+        plan.book(s, d_b, rows.minutes[b], -1.0)
+    placed: list[tuple[int, int]] = []
+    r_in = ok = bool((plan.slack[s, :, e] >= need - _EPS).all())
+    if ok:
+        plan.book(s, e, need, 1.0)
+        extra = 0.0
+        for b, d_b in zip(group, old):
+            lo, hi = int(max(base[b], first[b])), min(int(base[b]) + last, t.horizon - 1)
+            fit = (plan.slack[s, :, lo:hi + 1] >= rows.minutes[b][:, None] - _EPS).all(axis=0)
+            if not fit.any():
+                ok = False
+                break
+            d_new = lo + int(fit.argmax())
+            plan.book(s, d_new, rows.minutes[b], 1.0)
+            placed.append((b, d_new))
+            extra += t.late_cost * rows.count[b] * (max(0, d_new - int(base[b])) - (d_b - int(base[b])))
+        ok = ok and extra <= saved + 1e-9
+    if ok:
+        plan.deadline[r] = e
+        for b, d_new in placed:
+            plan.deadline[b] = d_new
+        return True
+    for b, d_new in placed:
+        plan.book(s, d_new, rows.minutes[b], -1.0)
+    if r_in:
+        plan.book(s, e, need, -1.0)
+    for b, d_b in zip(group, old):
+        plan.book(s, d_b, rows.minutes[b], 1.0)
+    return False
