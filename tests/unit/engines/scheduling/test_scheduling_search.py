@@ -84,6 +84,13 @@ def test_tabu_is_reproducible_from_the_seed() -> None:
     assert runs[0] == runs[1]
 
 
+def test_two_thread_tabu_is_reproducible_from_the_seed() -> None:
+    """Each thread seeds its own generator, so two-thread runs with an iteration limit repeat too."""
+    cp = to_core(_ft06())
+    runs = [improve_shop(cp, dispatch(cp, "spt"), 30.0, seed=2, max_iterations=3000, threads=2)[1] for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
 def test_tabu_moves_operations_to_other_machines() -> None:
     """From the jobs one after another on their first machines (makespan 15), reassignment reaches the optimum 7."""
     cp = to_core(FLEX)
