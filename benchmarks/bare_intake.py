@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Body, FastAPI
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine
@@ -34,7 +34,7 @@ def create_app() -> FastAPI:
     app = FastAPI()
 
     @app.post("/orders", status_code=201)
-    def create(body: dict[str, Any] = Body()) -> dict[str, Any]:
+    def create(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         order_id = uuid.uuid4().hex
         with engine.begin() as conn:
             conn.execute(bare_orders.insert().values(id=order_id, brand=body["brand"], lat=body["customer"]["lat"],

@@ -49,7 +49,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     # executemany INSERTs as one multi-row INSERT (as SQLAlchemy does for psycopg2) instead of
     # psycopg 3's pipeline: order lines and events cost one statement each (see benchmarks/intake_load.py)
-    engine.dialect.use_insertmanyvalues_wo_returning = True  # type: ignore[attr-defined]
+    engine.dialect.use_insertmanyvalues_wo_returning = True
     return engine
 
 
