@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 DEFAULT_URL = "sqlite:///microfactory.db"
 
@@ -45,12 +47,40 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, PING_AFTER_IDLE_S)
     # executemany INSERTs as one multi-row INSERT (as SQLAlchemy does for psycopg2) instead of
     # psycopg 3's pipeline: order lines and events cost one statement each (see benchmarks/intake_load.py)
     engine.dialect.use_insertmanyvalues_wo_returning = True
     return engine
+
+
+#: A pooled PostgreSQL connection idle longer than this is pinged before use (see _ping_when_idle).
+PING_AFTER_IDLE_S = 2.0
+
+
+def _ping_when_idle(engine: Engine, idle_s: float) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, but only for a connection that sat in the pool over ``idle_s``.
+
+    A dead connection found by the ping is replaced before anyone uses it (the pool retries the
+    checkout). One used moments ago is handed out without the extra round trip (under load that is
+    nearly every checkout); should the server have gone away in those seconds, its first statement
+    fails, SQLAlchemy recycles the whole pool, and ``run_write`` retries a write once more."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["mf_checked_in"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("mf_checked_in")
+        if last is None or time.monotonic() - last < idle_s:
+            return  # freshly connected, or used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # any failure of the ping means: not this connection
+            raise DisconnectionError(str(exc)) from exc
 
 
 def migrations_dir() -> Path:
