@@ -77,16 +77,17 @@ lets the unique keys (order id derived from the Idempotency-Key, brand + externa
 refuse a replay, which run_write retries with the lookups (same answers: 200 replay, 409 mismatch);
 the active webhook subscriptions are cached with the network and catalog under the reference
 version (subscribe/unsubscribe bump it); order lines and events are one multi-row INSERT each;
-single-row inserts reuse cached statements. The write is now: pool pre-ping, BEGIN, reference
-version, order, lines, events, idempotency record, audit, COMMIT (9 round trips; the bare endpoint:
-BEGIN, order, lines, COMMIT), 2.7-3.8 ms of worker CPU per order on this shared machine. Both
+single-row inserts reuse cached statements; a pooled connection is pinged only after 2 s idle
+(it was pinged at every checkout). The write is now: BEGIN, reference version, order, lines, events,
+idempotency record, audit, COMMIT (8 round trips, was 15 in two transactions; the bare endpoint:
+BEGIN, order, lines, COMMIT), 2.7-3.8 ms of worker CPU per order on this shared machine (before
+the ping change; the figures vary with what else runs). Both
 servers get the same pool (a pool smaller than the concurrent requests made SQLAlchemy open and
 close overflow connections all the time: at concurrency 64 our intake went from 230 to 320
 orders/s with a pool that covers them).
 
 Not done yet, and the next steps: fold the five inserts into one statement (a data-modifying CTE on
-PostgreSQL) or one pipeline, skip the pre-ping on a connection used moments ago, and leave out
-response-model validation of our own output."""
+PostgreSQL) or one pipeline, and leave out response-model validation of our own output."""
 
 
 def free_port() -> int:
