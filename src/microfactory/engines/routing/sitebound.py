@@ -199,9 +199,12 @@ class Decomposition:
 
 
 def decomposition_bound(t: Tables, prices: NDArray[np.float64], stop_at: float, now: Clock,
-                        per_site_s: float = 1.0, max_rounds: int = 1_000_000) -> Decomposition:
+                        per_site_s: float = 1.0, max_rounds: int = 1_000_000,
+                        upper: float | None = None) -> Decomposition:
     """Site-decomposition bound starting from π = line values at ``prices``, then subgradient
-    steps on π (Polyak step toward 0.5 % above the best bound) until ``stop_at`` or ``max_rounds``.
+    steps on π (Polyak step toward 0.5 % above the best bound, or halfway to ``upper``, a known
+    plan's cost, when that is higher; halved after a round without progress) until ``stop_at``
+    or ``max_rounds``.
 
     The first round is never below the capacity-Lagrangian bound at ``prices``."""
     from microfactory.engines.routing.lagrange import site_shares
@@ -223,7 +226,10 @@ def decomposition_bound(t: Tables, prices: NDArray[np.float64], stop_at: float, 
         norm = float((g * g).sum())
         if norm < 1e-12:
             break
-        step = theta * (0.005 * abs(best) + 1.0) / norm
+        level = 0.005 * abs(best) + 1.0
+        if upper is not None and upper > best:   # a known plan's cost: aim halfway to it
+            level = max(level, 0.5 * (upper - best))
+        step = theta * level / norm
         pi = pi + step * g
     if last is None:
         return Decomposition(float(pi.sum() + shares.sum()), 0, 0, 0, t.cost.shape[1])
