@@ -60,7 +60,9 @@ class _Model:
         self.keys: set[str | None] = {t.key for t in cp.tasks}
         self.max_su: dict[tuple[int, str | None], int] = {}
         self.arcs: dict[tuple[int, int, int], cp_model.IntVar] = {}
+        self.ends_of: dict[int, tuple[cp_model.IntVar, dict[int, cp_model.IntVar], dict[int, cp_model.IntVar]]] = {}
         self.tard: list[tuple[int, cp_model.IntVar]] = []
+        self.tard_of: dict[int, cp_model.IntVar] = {}
         self.makespan = self.m.new_int_var(0, horizon, "makespan")
         self.succ = dict(restrict.before)
         self.locked = {t for pair in restrict.before for t in pair}
@@ -131,13 +133,18 @@ class _Model:
     def _circuit(self, m: int, items: list[tuple[int, int]]) -> None:
         cp, model = self.cp, self.m
         init = cp.machines[m].initial_key
-        arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, model.new_bool_var(f"empty{m}"))]
+        empty = model.new_bool_var(f"empty{m}")
+        arcs: list[tuple[int, int, cp_model.LiteralT]] = [(0, 0, empty)]
+        firsts: dict[int, cp_model.IntVar] = {}
+        lasts: dict[int, cp_model.IntVar] = {}
+        self.ends_of[m] = (empty, firsts, lasts)
         for i, (t, a) in enumerate(items, start=1):
             key, lit, su = cp.tasks[t].key, self.pres[(t, a)], self.setup[(t, a)]
             arcs.append((i, i, ~lit))
-            first = model.new_bool_var("")
+            first, last = model.new_bool_var(""), model.new_bool_var("")
+            firsts[t], lasts[t] = first, last
             arcs.append((0, i, first))
-            arcs.append((i, 0, model.new_bool_var("")))
+            arcs.append((i, 0, last))
             if t not in cp.fixed:
                 model.add(su == cp.setup_minutes(m, init, key)).only_enforce_if(first)
             for j, (t2, a2) in enumerate(items, start=1):
@@ -210,6 +217,7 @@ class _Model:
                 tv = self.m.new_int_var(0, self.h, f"t{job.name}")
                 self.m.add(tv >= last - job.due)
                 self.tard.append((job.weight, tv))
+                self.tard_of[job.tasks[-1]] = tv
 
     def _objective(self) -> None:
         w = self.cp.weights
@@ -248,20 +256,32 @@ class _Model:
         seq: dict[int, list[int]] = {}
         for t, s in sol.items():
             seq.setdefault(self.cp.tasks[t].alts[s.alt][0], []).append(t)
-        for m, ts in seq.items():
+        for ts in seq.values():
             ts.sort(key=lambda x: sol[x].start)
-            pairs = set(pairwise(ts))
-            for (mm, t1, t2), lit in self.arcs.items():
-                if mm == m:
-                    self.m.add_hint(lit, (t1, t2) in pairs)
+        pairs = {(m, *p) for m, ts in seq.items() for p in pairwise(ts)}
+        for arc, lit in self.arcs.items():
+            self.m.add_hint(lit, arc in pairs)
+        for m, (empty, firsts, lasts) in self.ends_of.items():
+            ts = seq.get(m, [])
+            self.m.add_hint(empty, not ts)
+            for t, lit in firsts.items():
+                self.m.add_hint(lit, bool(ts) and ts[0] == t)
+            for t, lit in lasts.items():
+                self.m.add_hint(lit, bool(ts) and ts[-1] == t)
+        due = {job.tasks[-1]: job.due for job in self.cp.jobs if job.due is not None}
+        for t, tv in self.tard_of.items():
+            self.m.add_hint(tv, max(0, sol[t].end - due[t]))
+        self.m.add_hint(self.makespan, max((s.end for s in sol.values()), default=0))
 
 
 def solve_model(cp: CoreProblem, horizon: int, time_limit_s: float, seed: int, workers: int,
                 hint: dict[int, TaskSol] | None = None, restrict: Restriction | None = None,
                 objective_ub: int | None = None, interleave: bool = False,
-                tardiness_ub: int | None = None) -> SolveOutcome:
+                tardiness_ub: int | None = None, presolve: bool = True) -> SolveOutcome:
     """Build and solve the model; ``horizon`` bounds every end time; optional upper bounds on the
-    objective and on the weighted tardiness (to keep tardiness while the rest is minimised)."""
+    objective and on the weighted tardiness (to keep tardiness while the rest is minimised);
+    ``presolve`` off skips CP-SAT's presolve (on a small neighbourhood of a large model it can
+    take the whole step)."""
     mod = _Model(cp, horizon, restrict or Restriction())
     mod.build()
     if objective_ub is not None:
@@ -277,6 +297,8 @@ def solve_model(cp: CoreProblem, horizon: int, time_limit_s: float, seed: int, w
     solver.parameters.num_workers = workers
     if interleave:
         solver.parameters.interleave_search = True
+    if not presolve:
+        solver.parameters.cp_model_presolve = False
     code = solver.solve(mod.m)
     status = STATUS.get(code, "unknown")
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

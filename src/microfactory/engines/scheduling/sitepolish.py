@@ -4,16 +4,21 @@ The objective is weighted tardiness first, then changeovers (then makespan). Onc
 local search and CP-SAT have a schedule, its weighted tardiness becomes an upper bound
 and CP-SAT re-solves small neighbourhoods aimed at the changeovers still paid: pick an
 operation that pays one, free the operations of the same process (any unit, any worker)
-that start within a window around it, keep every other operation on its unit, worker
-and unit order, and minimise the model's objective under that tardiness bound with the
-incumbent as hint. A result is kept only when it is lexicographically better
-(tardiness, then objective), so tardiness never rises.
+that start within a window around it (or, half of the time, the operations of its setup
+key within two days plus narrow windows around them, so runs of one key on different days
+can meet), keep every other operation on its unit, worker and unit order, freeze those
+far from the freed ones in time (a smaller model: each 1 s step searches rather than
+presolves), and minimise the model's objective under that tardiness bound with the
+incumbent as hint (CP-SAT presolve off). A result is kept only when its changeovers are
+consistent with its unit orders and it is lexicographically better (tardiness, then
+objective), so tardiness never rises.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from itertools import pairwise
 
 from microfactory.engines.scheduling.core import CoreProblem, TaskSol, evaluate
@@ -22,6 +27,14 @@ from microfactory.engines.scheduling.sitesearch import lex_key
 
 #: Half-widths (minutes) of the windows freed around a paid changeover.
 WINDOWS = (720, 1080)
+#: Share of the neighbourhoods built around a setup key rather than a time window.
+KEY_SHARE = 0.5
+#: Reach (minutes either side) of a key neighbourhood and half-widths freed around its tasks.
+KEY_REACH = 2 * 1440
+KEY_WINDOWS = (120, 360)
+#: Tasks starting more than this many minutes after (or ending before) the freed ones are frozen
+#: in a step's model (fewer variables: the step searches instead of presolving).
+FREEZE_MARGIN = 480
 
 
 def paid_changeovers(cp: CoreProblem, sol: dict[int, TaskSol]) -> list[int]:
@@ -31,7 +44,9 @@ def paid_changeovers(cp: CoreProblem, sol: dict[int, TaskSol]) -> list[int]:
 
 def neighbourhood(cp: CoreProblem, sol: dict[int, TaskSol], rng: random.Random) -> set[int]:
     """Free the tasks around one paid changeover (a random one of a random process): tasks of the
-    same process (same unit alternatives) starting within a window around it."""
+    same process (same unit alternatives) starting within a window around it; or, half of the
+    time, the tasks of its setup key within :data:`KEY_REACH` of it with a narrower window (so a
+    run of the key elsewhere can absorb it)."""
     paid = paid_changeovers(cp, sol)
     if not paid:
         return set()
@@ -40,10 +55,17 @@ def neighbourhood(cp: CoreProblem, sol: dict[int, TaskSol], rng: random.Random) 
         groups.setdefault(tuple(m for m, _d in cp.tasks[u].alts), []).append(u)
     t = rng.choice(groups[rng.choice(sorted(groups))])
     units = {m for m, _d in cp.tasks[t].alts}
+    same = [u for u, s in sol.items() if u not in cp.fixed and {m for m, _d in cp.tasks[u].alts} == units]
+    if rng.random() < KEY_SHARE:
+        key, at = cp.tasks[t].key, sol[t].start
+        keyed = {u for u in same if cp.tasks[u].key == key and abs(sol[u].start - at) <= KEY_REACH}
+        if len(keyed) > 1:
+            half = rng.choice(KEY_WINDOWS)
+            around = {u for u in same for k in keyed if abs(sol[u].start - sol[k].start) <= half}
+            return keyed | around
     half = rng.choice(WINDOWS)
     lo, hi = sol[t].start - half, sol[t].start + half
-    return {u for u, s in sol.items() if u not in cp.fixed and lo <= s.start <= hi
-            and {m for m, _d in cp.tasks[u].alts} == units}
+    return {u for u in same if lo <= sol[u].start <= hi}
 
 
 def restriction(cp: CoreProblem, sol: dict[int, TaskSol], relaxed: set[int]) -> Restriction:
@@ -61,6 +83,33 @@ def restriction(cp: CoreProblem, sol: dict[int, TaskSol], relaxed: set[int]) -> 
     return Restriction(alts, staff, tuple(before))
 
 
+def frozen(cp: CoreProblem, sol: dict[int, TaskSol], relaxed: set[int], margin: int | None = None) -> CoreProblem:
+    """``cp`` with the tasks of ``sol`` far (``margin``, default :data:`FREEZE_MARGIN`) from the
+    freed ones fixed where they are."""
+    margin = FREEZE_MARGIN if margin is None else margin
+    lo = min(sol[t].start for t in relaxed) - margin
+    hi = max(sol[t].end for t in relaxed) + margin
+    far = {t: s for t, s in sol.items() if t not in relaxed and (s.start > hi or s.end < lo)}
+    return replace(cp, fixed={**far, **cp.fixed})
+
+
+def setups_consistent(cp: CoreProblem, sol: dict[int, TaskSol]) -> bool:
+    """Whether every task's changeover is the one its machine predecessor (or the initial key) implies."""
+    seq: dict[int, list[int]] = {}
+    for t, s in sol.items():
+        seq.setdefault(cp.tasks[t].alts[s.alt][0], []).append(t)
+    for m, ts in seq.items():
+        ts.sort(key=lambda x: (sol[x].start, sol[x].end))
+        if not cp.machine_has_setups(m, {cp.tasks[t].key for t in ts}):
+            continue
+        prev = cp.machines[m].initial_key
+        for t in ts:
+            if sol[t].setup != cp.setup_minutes(m, prev, cp.tasks[t].key):
+                return False
+            prev = cp.tasks[t].key
+    return True
+
+
 def polish(cp: CoreProblem, horizon: int, sol: dict[int, TaskSol], deadline: float, seed: int, workers: int,
            step_s: float = 1.0) -> tuple[dict[int, TaskSol], int]:
     """Improve ``sol`` until ``deadline`` (monotonic) without raising its tardiness; (best, iterations)."""
@@ -73,11 +122,11 @@ def polish(cp: CoreProblem, horizon: int, sol: dict[int, TaskSol], deadline: flo
             break
         step = min(step_s, deadline - time.monotonic())
         obj, tard, _co, _mk = evaluate(cp, best)
-        out = solve_model(cp, horizon, step, rng.randrange(1 << 30), workers, best,
+        out = solve_model(frozen(cp, best, relaxed), horizon, step, rng.randrange(1 << 30), workers, best,
                           restriction(cp, best, relaxed), objective_ub=obj,
-                          tardiness_ub=tard if cp.weights.tardiness > 0 else None)
+                          tardiness_ub=tard if cp.weights.tardiness > 0 else None, presolve=False)
         iters += 1
-        if out.solution is not None:
+        if out.solution is not None and setups_consistent(cp, out.solution):
             key = lex_key(cp, out.solution)
             if key < best_key:
                 best, best_key = out.solution, key

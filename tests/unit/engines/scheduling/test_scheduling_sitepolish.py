@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import random
 import time
+from dataclasses import replace
 
+import pytest
+from ortools.sat.python import cp_model
 from tests.unit.engines.scheduling.conftest import batch, one_machine
 
-from microfactory.engines.scheduling import ScheduleParams, SiteSpec, check_schedule, generate_site
+from microfactory.engines.scheduling import (
+    ScheduleParams,
+    SiteSpec,
+    check_schedule,
+    generate_site,
+    sitepolish,
+)
 from microfactory.engines.scheduling.core import Weights, compile_problem, evaluate
+from microfactory.engines.scheduling.cpsat import Restriction, _Model
 from microfactory.engines.scheduling.dispatch import dispatch
 from microfactory.engines.scheduling.site import build_schedule, changeover_lower_bound, weights_of
-from microfactory.engines.scheduling.sitepolish import polish
+from microfactory.engines.scheduling.sitepolish import (
+    frozen,
+    neighbourhood,
+    polish,
+    setups_consistent,
+)
 from microfactory.engines.scheduling.sitesearch import (
     DecodeMode,
     Decoder,
@@ -123,3 +139,55 @@ def test_dispatch_rules_give_valid_cpsat_hints() -> None:
         seen_points += len(points)
         assert not [(w, a) for w, a in points for s, e in stays[w] if s < a < e], rule
     assert seen_points
+
+
+def test_full_hint_is_feasible_with_units_sharing_tasks() -> None:
+    """The hint (arcs per unit, first/last arcs, tardiness, makespan) of a feasible schedule is itself
+    feasible when fixed: an arc between two tasks is hinted on the unit they ran on only."""
+    p = generate_site(4, SiteSpec(lines=40, setup_keys=6, days=3))
+    cp = compile_problem(p, weights_of(ScheduleParams()))
+    sol = dispatch(cp, "edd")
+    horizon = max(p.horizon, max(s.end for s in sol.values()))
+    mod = _Model(cp, horizon, Restriction())
+    mod.build()
+    mod.worker_constraints()
+    mod.hint(sol)
+    solver = cp_model.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 5.0
+    assert solver.solve(mod.m) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert solver.value(mod.makespan) == evaluate(cp, sol)[3]
+
+
+def test_key_neighbourhood_frees_the_runs_of_one_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Order x, y, x, z of long batches: a key neighbourhood around the paid x frees both x runs and
+    nothing between them (their windows are narrow), so the solver may bring them together."""
+    monkeypatch.setattr(sitepolish, "KEY_SHARE", 1.0)
+    p = one_machine(batch("a", "x", 600), batch("b", "y", 600), batch("c", "x", 600), batch("d", "z", 600),
+                    setup=10)
+    cp = compile_problem(p, Weights(tardiness=100, changeover=10, makespan=1))
+    sol = Decoder(cp).decode([0, 1, 2, 3])
+    name = {t: cp.jobs[cp.tasks[t].job].name for t in sol}
+    rng = random.Random(3)
+    seen = {frozenset(name[t] for t in neighbourhood(cp, sol, rng)) for _ in range(40)}
+    assert frozenset({"a", "c"}) in seen
+    keyed = [g for g in seen if g & {"a", "c"} and "b" not in g and "d" not in g]
+    assert keyed and all(g == {"a", "c"} for g in keyed)
+
+
+def test_frozen_fixes_far_tasks_and_setups_are_checked() -> None:
+    """Tasks far from the freed ones are frozen at their place; a wrong changeover is caught."""
+    p = one_machine(batch("a", "x", 30), batch("b", "y", 20), batch("c", "x", 10), batch("d", "y", 600),
+                    batch("e", "x", 30), setup=10)
+    cp = compile_problem(p, Weights(changeover=1, makespan=1))
+    sol = Decoder(cp).decode([0, 1, 2, 3, 4])
+    assert setups_consistent(cp, sol)
+    first = min(sol, key=lambda t: sol[t].start)
+    local = frozen(cp, sol, {first}, margin=100)
+    far = {t for t, s in sol.items() if s.start > sol[first].end + 100}
+    assert far and set(local.fixed) == far
+    assert first not in local.fixed
+    bad = dict(sol)
+    bad[first] = replace(sol[first], setup=sol[first].setup + 5, end=sol[first].end + 5)
+    assert not setups_consistent(cp, bad)
