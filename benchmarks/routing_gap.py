@@ -134,7 +134,6 @@ def restricted_cpsat(t: Tables, prices: np.ndarray, keep: int, max_late: int, li
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = limit_s
     solver.parameters.num_workers = 2
-    solver.parameters.repair_hint = True
     code = solver.Solve(m)
     status = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible"}.get(code, "none")
     site_of = np.full(n, -1, dtype=np.int64)
