@@ -123,7 +123,7 @@ def _solve_site(t: Tables, s: int, opts: list[tuple[int, int, float]], short: fl
             obj.append((math.floor(_MONEY * short), sh))
     m.minimize(sum(c * v for c, v in obj))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(time_limit_s, 0.01)
+    solver.parameters.max_time_in_seconds = max(time_limit_s, 0.25)
     solver.parameters.num_workers = 1
     code = solver.solve(m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -165,7 +165,7 @@ def site_bound(t: Tables, pi: NDArray[np.float64], floor: NDArray[np.float64], s
             solved += 1
             continue
         left = stop_at - now()
-        if left <= 0.05 or len(opts) > max_options:
+        if left <= 0.25 or len(opts) > max_options:  # CP-SAT may abort on tiny time limits
             total += float(floor[s])
             skipped += 1
             continue
