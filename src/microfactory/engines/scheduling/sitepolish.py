@@ -4,9 +4,9 @@ The objective is weighted tardiness first, then changeovers (then makespan). Onc
 local search and CP-SAT have a schedule, its weighted tardiness becomes an upper bound
 and CP-SAT re-solves small neighbourhoods aimed at the changeovers still paid: pick an
 operation that pays one, free the operations of the same process (any unit, any worker)
-that start within a window around it (or, half of the time, the operations of its setup
-key within two days plus narrow windows around them, so runs of one key on different days
-can meet), keep every other operation on its unit, worker and unit order, freeze those
+that start within a window around it (or, half of the time, a setup key paid twice
+whose batches' release-to-due windows overlap: its operations within two days, narrow
+windows around them and the rest of their batches, so two runs of the key can meet), keep every other operation on its unit, worker and unit order, freeze those
 far from the freed ones in time (a smaller model: each 1 s step searches rather than
 presolves), and minimise the model's objective under that tardiness bound with the
 incumbent as hint (CP-SAT presolve off). A result is kept only when its changeovers are
@@ -42,30 +42,57 @@ def paid_changeovers(cp: CoreProblem, sol: dict[int, TaskSol]) -> list[int]:
     return sorted(t for t, s in sol.items() if s.setup > 0 and t not in cp.fixed)
 
 
+def mergeable(cp: CoreProblem, sol: dict[int, TaskSol], paid: list[int]) -> list[int]:
+    """Paid tasks whose setup key is paid again on the same units by another task whose batch's
+    release-to-due window overlaps theirs: two runs of one key that could be one."""
+    by_key: dict[tuple[tuple[int, ...], str | None], list[int]] = {}
+    for u in paid:
+        by_key.setdefault((tuple(m for m, _d in cp.tasks[u].alts), cp.tasks[u].key), []).append(u)
+
+    def window(u: int) -> tuple[int, int]:
+        job = cp.jobs[cp.tasks[u].job]
+        return job.release, job.due if job.due is not None else 1 << 40
+
+    out = []
+    for ts in by_key.values():
+        for t in ts:
+            lo, hi = window(t)
+            if any(u != t and max(lo, window(u)[0]) < min(hi, window(u)[1]) for u in ts):
+                out.append(t)
+    return sorted(out)
+
+
 def neighbourhood(cp: CoreProblem, sol: dict[int, TaskSol], rng: random.Random) -> set[int]:
     """Free the tasks around one paid changeover (a random one of a random process): tasks of the
-    same process (same unit alternatives) starting within a window around it; or, half of the
-    time, the tasks of its setup key within :data:`KEY_REACH` of it with a narrower window (so a
-    run of the key elsewhere can absorb it)."""
+    same process (same unit alternatives) starting within a window around it; or, a
+    :data:`KEY_SHARE` of the time, a key paid twice where the runs could meet (``mergeable``):
+    the tasks of that key within :data:`KEY_REACH`, narrow windows around them and the other
+    operations of their batches (so one run can join the other, its batch's later operations
+    moving along)."""
     paid = paid_changeovers(cp, sol)
     if not paid:
         return set()
+    if rng.random() < KEY_SHARE:
+        cands = mergeable(cp, sol, paid)
+        if cands:
+            t = rng.choice(cands)
+            units = {m for m, _d in cp.tasks[t].alts}
+            same = [u for u, s in sol.items() if u not in cp.fixed and {m for m, _d in cp.tasks[u].alts} == units]
+            key, at = cp.tasks[t].key, sol[t].start
+            keyed = {u for u in same if cp.tasks[u].key == key and abs(sol[u].start - at) <= KEY_REACH}
+            half = rng.choice(KEY_WINDOWS)
+            around = {u for u in same for k in keyed if abs(sol[u].start - sol[k].start) <= half}
+            batches = {u for k in keyed for u in cp.jobs[cp.tasks[k].job].tasks if u not in cp.fixed}
+            return keyed | around | batches
     groups: dict[tuple[int, ...], list[int]] = {}
     for u in paid:
         groups.setdefault(tuple(m for m, _d in cp.tasks[u].alts), []).append(u)
     t = rng.choice(groups[rng.choice(sorted(groups))])
     units = {m for m, _d in cp.tasks[t].alts}
-    same = [u for u, s in sol.items() if u not in cp.fixed and {m for m, _d in cp.tasks[u].alts} == units]
-    if rng.random() < KEY_SHARE:
-        key, at = cp.tasks[t].key, sol[t].start
-        keyed = {u for u in same if cp.tasks[u].key == key and abs(sol[u].start - at) <= KEY_REACH}
-        if len(keyed) > 1:
-            half = rng.choice(KEY_WINDOWS)
-            around = {u for u in same for k in keyed if abs(sol[u].start - sol[k].start) <= half}
-            return keyed | around
     half = rng.choice(WINDOWS)
     lo, hi = sol[t].start - half, sol[t].start + half
-    return {u for u in same if lo <= sol[u].start <= hi}
+    return {u for u, s in sol.items() if u not in cp.fixed and lo <= s.start <= hi
+            and {m for m, _d in cp.tasks[u].alts} == units}
 
 
 def restriction(cp: CoreProblem, sol: dict[int, TaskSol], relaxed: set[int]) -> Restriction:

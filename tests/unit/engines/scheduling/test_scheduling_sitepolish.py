@@ -23,7 +23,9 @@ from microfactory.engines.scheduling.dispatch import dispatch
 from microfactory.engines.scheduling.site import build_schedule, changeover_lower_bound, weights_of
 from microfactory.engines.scheduling.sitepolish import (
     frozen,
+    mergeable,
     neighbourhood,
+    paid_changeovers,
     polish,
     setups_consistent,
 )
@@ -191,3 +193,17 @@ def test_frozen_fixes_far_tasks_and_setups_are_checked() -> None:
     bad = dict(sol)
     bad[first] = replace(sol[first], setup=sol[first].setup + 5, end=sol[first].end + 5)
     assert not setups_consistent(cp, bad)
+
+
+def test_mergeable_needs_overlapping_batch_windows() -> None:
+    """Key x paid twice: its runs count as mergeable only when the batches' release-to-due windows
+    overlap (a batch due before the other's release can never share its run)."""
+    apart = one_machine(batch("a", "x", 30, due=100), batch("b", "y", 20, due=200),
+                        batch("c", "x", 10, release=150, due=400), setup=10)
+    close = one_machine(batch("a", "x", 30, due=300), batch("b", "y", 20, due=300),
+                        batch("c", "x", 10, release=150, due=400), setup=10)
+    for p, expect in ((apart, set()), (close, {"a", "c"})):
+        cp = compile_problem(p, Weights(tardiness=100, changeover=10, makespan=1))
+        sol = Decoder(cp).decode([0, 1, 2])
+        got = {cp.jobs[cp.tasks[t].job].name for t in mergeable(cp, sol, paid_changeovers(cp, sol))}
+        assert got == expect
