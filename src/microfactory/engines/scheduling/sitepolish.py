@@ -32,6 +32,8 @@ KEY_SHARE = 0.5
 #: Reach (minutes either side) of a key neighbourhood and half-widths freed around its tasks.
 KEY_REACH = 2 * 1440
 KEY_WINDOWS = (120, 360)
+#: Key neighbourhoods tried first, in order of changeover minutes (see ``first_merges``).
+MERGE_FIRST = 3
 #: Tasks starting more than this many minutes after (or ending before) the freed ones are frozen
 #: in a step's model (fewer variables: the step searches instead of presolving).
 FREEZE_MARGIN = 480
@@ -62,6 +64,31 @@ def mergeable(cp: CoreProblem, sol: dict[int, TaskSol], paid: list[int]) -> list
     return sorted(out)
 
 
+def key_neighbourhood(cp: CoreProblem, sol: dict[int, TaskSol], t: int, half: int) -> set[int]:
+    """The tasks of ``t``'s setup key on its units within :data:`KEY_REACH`, the tasks of those
+    units within ``half`` of them, and the other operations of their batches."""
+    units = {m for m, _d in cp.tasks[t].alts}
+    same = [u for u in sol if u not in cp.fixed and {m for m, _d in cp.tasks[u].alts} == units]
+    key, at = cp.tasks[t].key, sol[t].start
+    keyed = {u for u in same if cp.tasks[u].key == key and abs(sol[u].start - at) <= KEY_REACH}
+    around = {u for u in same for k in keyed if abs(sol[u].start - sol[k].start) <= half}
+    batches = {u for k in keyed for u in cp.jobs[cp.tasks[k].job].tasks if u not in cp.fixed}
+    return keyed | around | batches
+
+
+def first_merges(cp: CoreProblem, sol: dict[int, TaskSol]) -> list[int]:
+    """One paid task per mergeable key, dearest changeover first, at most :data:`MERGE_FIRST`: the
+    polish tries these key neighbourhoods before the random ones."""
+    seen: set[tuple[tuple[int, ...], str | None]] = set()
+    out = []
+    for t in sorted(mergeable(cp, sol, paid_changeovers(cp, sol)), key=lambda u: (-sol[u].setup, u)):
+        group = (tuple(m for m, _d in cp.tasks[t].alts), cp.tasks[t].key)
+        if group not in seen:
+            seen.add(group)
+            out.append(t)
+    return out[:MERGE_FIRST]
+
+
 def neighbourhood(cp: CoreProblem, sol: dict[int, TaskSol], rng: random.Random) -> set[int]:
     """Free the tasks around one paid changeover (a random one of a random process): tasks of the
     same process (same unit alternatives) starting within a window around it; or, a
@@ -75,15 +102,7 @@ def neighbourhood(cp: CoreProblem, sol: dict[int, TaskSol], rng: random.Random) 
     if rng.random() < KEY_SHARE:
         cands = mergeable(cp, sol, paid)
         if cands:
-            t = rng.choice(cands)
-            units = {m for m, _d in cp.tasks[t].alts}
-            same = [u for u, s in sol.items() if u not in cp.fixed and {m for m, _d in cp.tasks[u].alts} == units]
-            key, at = cp.tasks[t].key, sol[t].start
-            keyed = {u for u in same if cp.tasks[u].key == key and abs(sol[u].start - at) <= KEY_REACH}
-            half = rng.choice(KEY_WINDOWS)
-            around = {u for u in same for k in keyed if abs(sol[u].start - sol[k].start) <= half}
-            batches = {u for k in keyed for u in cp.jobs[cp.tasks[k].job].tasks if u not in cp.fixed}
-            return keyed | around | batches
+            return key_neighbourhood(cp, sol, rng.choice(cands), rng.choice(KEY_WINDOWS))
     groups: dict[tuple[int, ...], list[int]] = {}
     for u in paid:
         groups.setdefault(tuple(m for m, _d in cp.tasks[u].alts), []).append(u)
@@ -143,8 +162,13 @@ def polish(cp: CoreProblem, horizon: int, sol: dict[int, TaskSol], deadline: flo
     rng = random.Random(seed)
     best, best_key = sol, lex_key(cp, sol)
     iters, free = 0, len(cp.tasks) - len(cp.fixed)
+    queue = first_merges(cp, sol)
     while time.monotonic() < deadline - 0.1:
-        relaxed = neighbourhood(cp, best, rng)
+        t = queue.pop(0) if queue else None
+        if t is not None and best[t].setup > 0:
+            relaxed = key_neighbourhood(cp, best, t, max(KEY_WINDOWS))
+        else:
+            relaxed = neighbourhood(cp, best, rng)
         if not relaxed:
             break
         step = min(step_s, deadline - time.monotonic())

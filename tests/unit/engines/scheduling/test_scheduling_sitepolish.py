@@ -22,6 +22,7 @@ from microfactory.engines.scheduling.cpsat import Restriction, _Model
 from microfactory.engines.scheduling.dispatch import dispatch
 from microfactory.engines.scheduling.site import build_schedule, changeover_lower_bound, weights_of
 from microfactory.engines.scheduling.sitepolish import (
+    first_merges,
     frozen,
     mergeable,
     neighbourhood,
@@ -207,3 +208,18 @@ def test_mergeable_needs_overlapping_batch_windows() -> None:
         sol = Decoder(cp).decode([0, 1, 2])
         got = {cp.jobs[cp.tasks[t].job].name for t in mergeable(cp, sol, paid_changeovers(cp, sol))}
         assert got == expect
+
+
+def test_first_merges_takes_one_task_per_key_dearest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys x and y each paid twice: one task per key, the dearest changeover first; capped."""
+    p = one_machine(batch("a", "x", 30), batch("b", "y", 20), batch("c", "x", 10), batch("d", "y", 10),
+                    setup=10)
+    cp = compile_problem(p, Weights(tardiness=100, changeover=10, makespan=1))
+    sol = Decoder(cp).decode([0, 1, 2, 3])
+    name = {t: cp.jobs[cp.tasks[t].job].name for t in sol}
+    first = first_merges(cp, sol)
+    assert len(first) == 2 and {cp.tasks[t].key for t in first} == {"x", "y"}
+    pricier = {t: replace(s, setup=s.setup + 5) if name[t] == "c" else s for t, s in sol.items()}
+    assert next(name[t] for t in first_merges(cp, pricier)) == "c"
+    monkeypatch.setattr(sitepolish, "MERGE_FIRST", 1)
+    assert len(first_merges(cp, sol)) == 1
