@@ -88,10 +88,11 @@ servers get the same pool (a pool smaller than the concurrent requests made SQLA
 close overflow connections all the time: at concurrency 64 our intake went from 230 to 320
 orders/s with a pool that covers them).
 
-The p99 target at concurrency 16 is missed by far, and the bare endpoint misses it as well on this
-machine (other helpers' jobs run beside the benchmark; the issue's reference machine gave the bare
-endpoint p99 27 ms there and 1,900 orders/s at 64, three times what it does here). The throughput
-ratio sits on the 0.5 line: met on the medians, not in two of three run pairs.
+The p99 target at concurrency 16 is missed, and the bare endpoint misses it as well on this
+machine (the issue's reference machine gave the bare endpoint p99 27 ms there and 1,900 orders/s
+at 64, two to three times what it does here). The throughput ratio is not met: it moves with the
+machine's load around 0.4-0.5 (medians 0.500 at 14:47 with other jobs running, 0.417 at 15:26 on a
+quieter machine, where the bare endpoint gains more than we do).
 
 Not done yet, and the next steps: fold the five inserts into one statement (a data-modifying CTE on
 PostgreSQL) or one pipeline, and leave out response-model validation of our own output."""
