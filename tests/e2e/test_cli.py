@@ -63,6 +63,23 @@ def test_load_import_and_list_orders(tmp_path: Path) -> None:
     assert run("orders", "show", "NOPE", "--db", db)[0] == 4
 
 
+def test_load_with_demand_stores_policies_and_campaigns(tmp_path: Path) -> None:
+    """`load --demand` stores policies.yaml and opens campaigns.yaml (none here); a broken
+    policies.yaml is refused with FILE:LINE after the scenario itself was stored."""
+    folder = tmp_path / "s"
+    shutil.copytree(EXAMPLE, folder)
+    (folder / "campaigns.yaml").unlink()
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    code, out, _ = run("load", str(folder), "--db", db, "--no-orders", "--demand", "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["stock_policies"] == 5 and summary["campaigns_opened"] == 0
+    text = (folder / "policies.yaml").read_text().replace("kind: made_to_order", "kind: sometimes")
+    (folder / "policies.yaml").write_text(text)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "kind: sometimes" in row)
+    code, _, err = run("load", str(folder), "--db", db, "--no-orders", "--demand")
+    assert code == 3 and f"{folder / 'policies.yaml'}:{line}:" in err.replace("\n", "")
+
+
 def test_bom_explodes_a_variant(tmp_path: Path) -> None:
     """`bom` prints the exploded BOM of a made-to-measure variant."""
     db = f"sqlite:///{tmp_path / 'cli.db'}"

@@ -58,11 +58,26 @@ def init(db: Optional[str] = DbOption) -> None:
 @app.command()
 @handle_errors
 def load(folder: Path, db: Optional[str] = DbOption, no_orders: bool = typer.Option(False, "--no-orders"),
+         demand: bool = typer.Option(False, "--demand", help="also store policies.yaml and open campaigns.yaml"),
          json_out: bool = JsonOption) -> None:
-    """Load a scenario folder (network, catalog, orders, stock) into the database, atomically."""
+    """Load a scenario folder (network, catalog, orders, stock) into the database, atomically.
+
+    With --demand the folder's stock policies and campaigns follow, each file in its own
+    transaction after the scenario (a campaign's cap holds free capacity, so it comes last)."""
     c = container(db)
     with c.uow() as uow, progress_bar("storing orders") as update:
         summary = load_folder(uow, folder, now=c.clock.now(), actor="cli", with_orders=not no_orders, progress=update)
+    if demand:
+        from microfactory.services import demand_files as df
+
+        with c.uow() as uow:
+            summary["stock_policies"] = len(df.load_policies(uow, folder, now=c.clock.now(), actor="cli")["policies"])
+            uow.commit()
+        with c.uow() as uow:
+            opened = df.load_campaigns(uow, folder, now=c.clock.now(), actor="cli")
+            uow.commit()
+        summary["campaigns_opened"] = len(opened["opened"])
+        summary["campaigns_skipped"] = len(opened["skipped"])
     if json_out:
         dump_json(summary)
     else:
