@@ -110,6 +110,7 @@ def plan_from_prices(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDA
             break
     assert best is not None
     local_search(t, rows, best[1], best[2], lv, search_stop or stop, prices)
-    while not stop() and consolidate_late(t, rows, best[1], best[2], lv, stop):
-        pass
+    changed = True
+    while changed and not stop():
+        changed = consolidate_late(t, rows, best[1], best[2], lv, stop)
     return best[1]

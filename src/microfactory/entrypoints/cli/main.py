@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
@@ -68,16 +69,8 @@ def load(folder: Path, db: Optional[str] = DbOption, no_orders: bool = typer.Opt
     with c.uow() as uow, progress_bar("storing orders") as update:
         summary = load_folder(uow, folder, now=c.clock.now(), actor="cli", with_orders=not no_orders, progress=update)
     if demand:
-        from microfactory.services import demand_files as df
-
-        with c.uow() as uow:
-            summary["stock_policies"] = len(df.load_policies(uow, folder, now=c.clock.now(), actor="cli")["policies"])
-            uow.commit()
-        with c.uow() as uow:
-            opened = df.load_campaigns(uow, folder, now=c.clock.now(), actor="cli")
-            uow.commit()
-        summary["campaigns_opened"] = len(opened["opened"])
-        summary["campaigns_skipped"] = len(opened["skipped"])
+        for counts in _demand_files(c, folder, actor="cli", tolerate=False):
+            summary.update(counts)
     if json_out:
         dump_json(summary)
     else:
@@ -164,7 +157,11 @@ def demo(db: Optional[str] = DbOption, port: int = typer.Option(8000, "--port"),
     console.print(f"[bold]microfactory demo[/bold]: {summary['network']} — {summary['sites']} sites, "
                   f"{summary['products']} products, {summary['orders_created']} new orders "
                   f"({summary['orders_skipped']} already there), {summary['lots_received']} stock lots")
-    _demo_demand_files(c, example)
+    for counts in _demand_files(c, example, actor="demo", tolerate=True):
+        if "stock_policies" in counts:
+            console.print(f"stock policies: {counts['stock_policies']}")
+        else:
+            console.print(f"campaigns: {counts['campaigns_opened']} opened, {counts['campaigns_skipped']} already there")
     if no_serve:
         return
     import secrets as _secrets
@@ -184,26 +181,27 @@ def demo(db: Optional[str] = DbOption, port: int = typer.Option(8000, "--port"),
     serve(db=c.settings.database_url, host="127.0.0.1", port=port, workers=1)
 
 
-def _demo_demand_files(c: Any, example: Path) -> None:
-    """Open the example's campaigns and stock policies, each file in its own transaction.
+def _demand_files(c: Any, folder: Path, *, actor: str, tolerate: bool) -> Iterator[dict[str, int]]:
+    """Store ``policies.yaml`` then open ``campaigns.yaml`` (a campaign's cap holds free capacity,
+    so it comes last), each file in its own transaction; yield each file's counts.
 
-    The example's campaign has a fixed deadline; once that has passed (an old checkout), the
-    campaign is not opened and the demo says why instead of failing."""
+    ``tolerate``: a file refused (e.g. a campaign whose deadline has passed) is reported and
+    skipped instead of raising."""
     from microfactory.errors import MicrofactoryError
     from microfactory.services import demand_files as df
 
     for name, fn in (("policies.yaml", df.load_policies), ("campaigns.yaml", df.load_campaigns)):
         try:
             with c.uow() as uow:
-                out = fn(uow, example, now=c.clock.now(), actor="demo")
+                out = fn(uow, folder, now=c.clock.now(), actor=actor)
                 uow.commit()
         except MicrofactoryError as exc:
+            if not tolerate:
+                raise
             console.print(f"[yellow]{name} not loaded[/yellow]: {exc}")
             continue
-        if name == "campaigns.yaml":
-            console.print(f"campaigns: {len(out['opened'])} opened, {len(out['skipped'])} already there")
-        else:
-            console.print(f"stock policies: {len(out['policies'])}")
+        yield ({"stock_policies": len(out["policies"])} if "policies" in out else
+               {"campaigns_opened": len(out["opened"]), "campaigns_skipped": len(out["skipped"])})
 
 
 def main() -> None:
