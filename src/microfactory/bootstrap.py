@@ -65,8 +65,8 @@ class Container:
     def __post_init__(self) -> None:
         self.tokens = TokenCache(self.settings.token_cache_s)
 
-    def uow(self, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, readonly=readonly)
+    def uow(self, readonly: bool = False, one_statement: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, readonly=readonly, one_statement=one_statement)
 
 
 def bootstrap(settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> Container:

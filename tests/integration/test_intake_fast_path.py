@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from microfactory.adapters.db import tables as t
 from microfactory.bootstrap import Container
@@ -135,3 +137,128 @@ def test_cached_subscriptions_follow_subscribe_and_unsubscribe(loaded: Container
     assert client.delete(f"/v1/webhook-subscriptions/{sub.json()['id']}").status_code in (200, 204)
     assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "w-2"}).status_code == 201
     assert _outbox(loaded) == 1
+
+
+# --- one statement per order on PostgreSQL (adapters/db/one_statement.py) ---------------------------
+
+
+def _statements_during(c: Container, action: Any) -> list[str]:
+    seen: list[str] = []
+
+    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(c.engine, "before_cursor_execute", listen)
+    try:
+        action()
+    finally:
+        event.remove(c.engine, "before_cursor_execute", listen)
+    return seen
+
+
+def test_a_new_order_on_postgresql_is_one_statement(loaded: Container) -> None:
+    """With the reference data cached, an order (lines, events, key, audit) is one round trip on
+    PostgreSQL; SQLite keeps its transaction of several statements."""
+    client = TestClient(create_app(loaded))
+    assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "one-0"}).status_code == 201  # warm
+    statements = _statements_during(loaded, lambda: client.post("/v1/orders", json=TEE,
+                                                                headers={"Idempotency-Key": "one-1"}))
+    if loaded.engine.dialect.name == "postgresql":
+        assert len(statements) == 1 and statements[0].startswith("WITH w0 AS (INSERT INTO orders")
+    else:
+        assert len(statements) >= 5 and not any(s.startswith("WITH w0") for s in statements)
+
+
+def _stored(c: Container, order_id: str) -> dict[str, Any]:
+    """Everything intake stored for an order, with its own ids and keys taken out."""
+    with c.engine.connect() as conn:
+        order = dict(conn.execute(select(t.orders).where(t.orders.c.id == order_id)).one()._mapping)
+        lines = [dict(r._mapping) for r in conn.execute(select(t.order_lines).where(t.order_lines.c.order_id == order_id)
+                                                        .order_by(t.order_lines.c.position))]
+        events = [dict(r._mapping) for r in conn.execute(select(t.order_events).where(t.order_events.c.order_id == order_id)
+                                                         .order_by(t.order_events.c.id))]
+        audit = [dict(r._mapping) for r in conn.execute(select(t.audit_log).where(t.audit_log.c.entity_id == order_id))]
+        keys = [dict(r._mapping) for r in conn.execute(select(t.idempotency_keys).where(
+            t.idempotency_keys.c.response["order_id"].as_string() == order_id))]
+    for row in [order] + lines + events + audit + keys:
+        for col in ("seq", "id", "order_id", "key", "entity_id", "response"):
+            row.pop(col, None)
+        if row.get("line_id"):
+            row["line_id"] = row["line_id"].replace(order_id, "ORDER")
+    return {"order": order, "lines": lines, "events": events, "audit": audit, "keys": keys}
+
+
+def test_the_one_statement_path_stores_what_the_ordinary_path_stores(loaded: Container) -> None:
+    """The first order (nothing cached yet: the ordinary transaction) and the second (one statement
+    on PostgreSQL) leave the same rows, column by column, in every table intake writes."""
+    client = TestClient(create_app(loaded))
+    body = dict(TEE, lines=TEE["lines"] + [{"product": "spree-tote", "options": {"design": "wave"}, "quantity": 3}])
+    first = client.post("/v1/orders", json=body, headers={"Idempotency-Key": "same-1"})
+    second = client.post("/v1/orders", json=body, headers={"Idempotency-Key": "same-2"})
+    assert (first.status_code, second.status_code) == (201, 201)
+    a, b = _stored(loaded, first.json()["id"]), _stored(loaded, second.json()["id"])
+    assert len(a["lines"]) == 2 and len(a["events"]) == 4 and len(a["audit"]) == 1 and len(a["keys"]) == 1
+    assert a == b
+    assert first.json()["lines"][1]["quantity"] == 3 and second.json()["lines"][1]["quantity"] == 3
+
+
+def test_a_stale_reference_writes_nothing_and_the_ordinary_path_takes_over(loaded: Container) -> None:
+    """Another process bumps the reference version after this one cached it: the guarded statement
+    inserts nothing (try_one_statement answers None) and the ordinary path then stores the order."""
+    from microfactory.entrypoints.api.writes import try_one_statement
+    from microfactory.services.intake import LineRequest, OrderRequest, create_order
+
+    client = TestClient(create_app(loaded))
+    assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "st-0"}).status_code == 201  # warm
+    with loaded.uow() as uow:
+        uow.network.bump_version()
+        uow.commit()
+    before = [_count(loaded, tbl) for tbl in (t.orders, t.order_lines, t.idempotency_keys, t.audit_log)]
+    req = OrderRequest("spree", (LineRequest("spree-tee", {"size": "M", "colour": "black", "design": "bear"}, 1),),
+                       52.5, 13.4)
+    out = try_one_statement(loaded, lambda uow, ref: create_order(
+        uow, req, now=NOW, idempotency_key="st-1", network=ref.network, catalog=ref.catalog, look_first=False,
+        subscriptions=ref.subscriptions))
+    assert out is None
+    assert [_count(loaded, tbl) for tbl in (t.orders, t.order_lines, t.idempotency_keys, t.audit_log)] == before
+    r = client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "st-1"})
+    assert r.status_code == 201
+    assert _count(loaded, t.orders) == before[0] + 1
+
+
+def test_one_statement_is_all_or_nothing(loaded: Container) -> None:
+    """A row the database refuses (a line of a product that does not exist) takes the order, its
+    other lines and everything else of the statement with it. SQLite has no such mode."""
+    from sqlalchemy.exc import IntegrityError
+
+    uow = loaded.uow(one_statement=True)
+    if loaded.engine.dialect.name != "postgresql":
+        assert uow.one_statement is False  # the ordinary transaction, all or nothing on its own
+        return
+    before = [_count(loaded, tbl) for tbl in (t.orders, t.order_lines, t.audit_log)]
+    with uow:
+        uow.batch.add(t.orders, {"id": "ORD-BROKEN", "brand_id": "spree", "external_id": None, "channel": "api",
+                                 "status": "validated", "customer_lat": 52.5, "customer_lon": 13.4,
+                                 "customer_ref": "", "delivery": "ship", "due": NOW.date(), "created_at": NOW,
+                                 "keep_together": False, "version": 1})
+        line = {"order_id": "ORD-BROKEN", "position": 0, "product_id": "spree-tee", "sku": "x", "options": {},
+                "quantity": 1, "unit_price": 1.0, "status": "validated", "site_id": None}
+        uow.batch.add(t.order_lines, [dict(line, id="ORD-BROKEN-1"),
+                                      dict(line, id="ORD-BROKEN-2", position=1, product_id="no-such-product")])
+        uow.audit.add("test", "order.create", "order", "ORD-BROKEN", {}, NOW)
+        with pytest.raises(IntegrityError):
+            uow.send_batch()
+    assert [_count(loaded, tbl) for tbl in (t.orders, t.order_lines, t.audit_log)] == before
+
+
+def test_a_one_statement_unit_of_work_refuses_other_writes(loaded: Container) -> None:
+    """Updates and the capability repositories would commit one by one in autocommit: refused."""
+    if loaded.engine.dialect.name != "postgresql":
+        return
+    with loaded.uow(one_statement=True) as uow:
+        with pytest.raises(RuntimeError, match="not an insert"):
+            uow.orders.set_line_site("x", None)
+        with pytest.raises(AttributeError, match="one-statement"):
+            uow.routing  # noqa: B018
+        with pytest.raises(RuntimeError, match="send_batch"):
+            uow.commit()

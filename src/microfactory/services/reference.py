@@ -41,6 +41,13 @@ class ReferenceCache:
             self._version, self._value = version, value
         return value
 
+    def peek(self) -> tuple[int, Reference] | None:
+        """The cached reference data and the version it was loaded at, without asking the store
+        (None before the first load). A write that uses it must check the version as it writes
+        (``SqlUnitOfWork.send_batch(reference_version=...)``)."""
+        with self._lock:
+            return (self._version, self._value) if self._value is not None else None
+
     def get(self, uow: Any) -> tuple[Network, Catalog]:
         ref = self.load(uow)
         return ref.network, ref.catalog

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from microfactory.adapters.db import tables as t
+from microfactory.adapters.db.one_statement import InsertBatch
 from microfactory.adapters.db.upsert import upsert
 from microfactory.adapters.files import builders
 from microfactory.adapters.files.dump import material_to_dict, product_to_dict, site_to_dict, supplier_to_dict
@@ -124,9 +125,28 @@ def _order_row(order: Order) -> dict[str, Any]:
             "created_at": order.created, "keep_together": order.keep_together}
 
 
-class OrderRepository:
-    def __init__(self, conn: Connection) -> None:
+class _Inserts:
+    """Repositories that only insert for a write: straight away, or into the unit of work's batch
+    (one-statement mode, see one_statement.py)."""
+
+    conn: Connection
+    batch: InsertBatch | None
+
+    def _insert(self, table: Any, rows: dict[str, Any] | builtins.list[dict[str, Any]]) -> None:
+        if self.batch is not None:
+            self.batch.add(table, rows)
+        else:
+            self.conn.execute(table.insert(), rows)
+
+    def _no_batch(self, what: str) -> None:
+        if self.batch is not None:
+            raise RuntimeError(f"{what} is not an insert: not allowed in a one-statement unit of work")
+
+
+class OrderRepository(_Inserts):
+    def __init__(self, conn: Connection, batch: InsertBatch | None = None) -> None:
         self.conn = conn
+        self.batch = batch
 
     def add(self, order: Order, actor: str = "system", events: Iterable[StatusChanged] = (),
             subscriptions: builtins.list[Any] | None = None) -> None:
@@ -135,8 +155,8 @@ class OrderRepository:
         ``subscriptions``: the active ones, when the caller has them cached)."""
         events = list(events)
         initial = events[0].old if events else order.status
-        self.conn.execute(t.orders.insert(), dict(_order_row(order), version=1))
-        self.conn.execute(t.order_lines.insert(), [
+        self._insert(t.orders, dict(_order_row(order), version=1))
+        self._insert(t.order_lines, [
             {"id": ln.id, "order_id": order.id, "position": i, "product_id": ln.product_id, "sku": ln.sku,
              "options": dict(ln.options), "quantity": ln.quantity, "unit_price": ln.unit_price,
              "status": ln.status.value, "site_id": None} for i, ln in enumerate(order.lines)])
@@ -151,7 +171,7 @@ class OrderRepository:
                                  "old": e.old.value, "new": e.new.value, "at": e.at, "reason": e.reason,
                                  "actor": actor} for e in events]
         if rows:
-            self.conn.execute(t.order_events.insert(), rows)
+            self._insert(t.order_events, rows)
         for ev in events:
             if ev.line_id is None:  # order-level changes go out to webhook subscribers, in this transaction
                 self._webhooks().enqueue("order.status_changed", {
@@ -216,6 +236,7 @@ class OrderRepository:
 
     def save_status(self, order: Order, events: Iterable[StatusChanged], actor: str = "system") -> None:
         """Persist the order's and lines' statuses and append the events."""
+        self._no_batch("save_status")
         self.conn.execute(update(t.orders).where(t.orders.c.id == order.id)
                           .values(status=order.status.value, version=t.orders.c.version + 1))
         events = list(events)
@@ -230,7 +251,7 @@ class OrderRepository:
         if not hasattr(self, "_hooks"):
             from microfactory.adapters.db.webhooks_repo import WebhookRepository
 
-            self._hooks = WebhookRepository(self.conn)
+            self._hooks = WebhookRepository(self.conn, self.batch)
         return self._hooks
 
     def events(self, order_id: str) -> builtins.list[dict[str, Any]]:
@@ -240,30 +261,32 @@ class OrderRepository:
                  "reason": r.reason, "actor": r.actor} for r in rows]
 
     def set_line_site(self, line_id: str, site_id: str | None) -> None:
+        self._no_batch("set_line_site")
         self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == line_id).values(site_id=site_id))
 
 
-class IdempotencyRepository:
-    def __init__(self, conn: Connection) -> None:
+class IdempotencyRepository(_Inserts):
+    def __init__(self, conn: Connection, batch: InsertBatch | None = None) -> None:
         self.conn = conn
+        self.batch = batch
 
     def get(self, scope: str, key: str) -> Any:
         return self.conn.execute(select(t.idempotency_keys).where(and_(t.idempotency_keys.c.scope == scope,
                                                                        t.idempotency_keys.c.key == key))).first()
 
     def put(self, scope: str, key: str, request_hash: str, status_code: int, response: Any, at: datetime) -> None:
-        self.conn.execute(t.idempotency_keys.insert(), {"scope": scope, "key": key, "request_hash": request_hash,
-                                                        "status_code": status_code, "response": response,
-                                                        "created_at": at})
+        self._insert(t.idempotency_keys, {"scope": scope, "key": key, "request_hash": request_hash,
+                                          "status_code": status_code, "response": response, "created_at": at})
 
 
-class AuditRepository:
-    def __init__(self, conn: Connection) -> None:
+class AuditRepository(_Inserts):
+    def __init__(self, conn: Connection, batch: InsertBatch | None = None) -> None:
         self.conn = conn
+        self.batch = batch
 
     def add(self, actor: str, action: str, entity: str, entity_id: str, data: dict[str, Any], at: datetime) -> None:
-        self.conn.execute(t.audit_log.insert(), {"actor": actor, "action": action, "entity": entity,
-                                                 "entity_id": entity_id, "data": data, "at": at})
+        self._insert(t.audit_log, {"actor": actor, "action": action, "entity": entity, "entity_id": entity_id,
+                                   "data": data, "at": at})
 
     def list(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self.conn.execute(select(t.audit_log).order_by(t.audit_log.c.id.desc()).limit(limit))

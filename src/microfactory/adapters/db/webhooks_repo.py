@@ -7,13 +7,15 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
 
+from microfactory.adapters.db.one_statement import InsertBatch
 from microfactory.adapters.db.tables_webhooks import webhook_deliveries as d
 from microfactory.adapters.db.tables_webhooks import webhook_subscriptions as s
 
 
 class WebhookRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, batch: InsertBatch | None = None) -> None:
         self.conn = conn
+        self.batch = batch  # one-statement mode: the outbox rows go into the unit of work's batch
 
     def subscribe(self, row: dict[str, Any]) -> None:
         self.conn.execute(s.insert().values(**row))
@@ -58,7 +60,9 @@ class WebhookRepository:
                 continue
             rows.append({"subscription_id": sub.id, "event": event, "payload": payload, "status": "pending",
                          "attempts": 0, "next_attempt_at": at, "created_at": at})
-        if rows:
+        if rows and self.batch is not None:
+            self.batch.add(d, rows)
+        elif rows:
             self.conn.execute(d.insert(), rows)
         return len(rows)
 
