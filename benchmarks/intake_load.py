@@ -196,6 +196,7 @@ def main() -> None:
     ap.add_argument("--no-record", action="store_true", help="print only; leave RESULTS.md alone")
     ap.add_argument("--save", default="/tmp/intake_load_last.json", help="where a recorded run keeps its figures")
     ap.add_argument("--render", help="re-write the RESULTS.md section from a --save file, without running")
+    ap.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load on each server first")
     ap.add_argument("--pool-size", type=int, default=20, help="connection pool per worker, both servers alike")
     ap.add_argument("--max-overflow", type=int, default=0, help="extra connections per worker, both servers alike")
     args = ap.parse_args()
@@ -238,6 +239,9 @@ def main() -> None:
             procs.append(start(uvicorn + ["microfactory.entrypoints.api.app:app_from_env", "--port", str(p_ours)], env))
             wait_up(f"http://127.0.0.1:{p_ours}/v1/health")
             targets.append(("microfactory", p_ours, "/v1/orders"))
+        for name, port, path in targets:  # warm-up, not measured: each worker's first requests load the
+            # reference data, open pool connections and prepare statements (both servers alike)
+            run_wrk(f"http://127.0.0.1:{port}{path}", 16, args.warmup, auth, f"{name}warm{tag}")
         runs: dict[tuple[str, int], list[dict[str, float]]] = {}
         for n in range(repeat):  # interleaved, so both endpoints see the same machine
             for conns in args.conns:

@@ -12,8 +12,8 @@ INSERT takes its rows only if the anchor's did (``WHERE EXISTS (SELECT 1 FROM an
 statement returns how many anchor rows went in: 0 means the guard failed and nothing was written.
 
 The SQL text depends only on the tables, their columns and the number of rows of each, so it is
-built once per shape and kept; values travel as parameters with an explicit cast to each column's
-type. Only for PostgreSQL (SQLite has no data-modifying CTEs; its units of work run as before).
+built once per shape and kept; values travel as parameters, and each column of the VALUES list is
+cast to its table column's type in the select list. Only for PostgreSQL (SQLite has no data-modifying CTEs; its units of work run as before).
 """
 
 from __future__ import annotations
@@ -92,9 +92,12 @@ class InsertBatch:
     def _build(self, guard: str | None) -> str:
         ctes = []
         for n, (table, cols, rows) in enumerate(self._tables.values()):
-            one = "(" + ", ".join(f"CAST(%s AS {_sql_type(table, c)})" for c in cols) + ")"
+            # each column cast once, in the select list (the text stays short enough for psycopg
+            # to cache its parsing; it re-parses queries over 4 kB on every call)
+            one = "(" + ", ".join(["%s"] * len(cols)) + ")"
             names = ", ".join(_quote(c) for c in cols)
-            source = f"SELECT * FROM (VALUES {', '.join([one] * len(rows))}) AS v ({names})"
+            casts = ", ".join(f"CAST(v.{_quote(c)} AS {_sql_type(table, c)})" for c in cols)
+            source = f"SELECT {casts} FROM (VALUES {', '.join([one] * len(rows))}) AS v ({names})"
             if n == 0:
                 condition = f" WHERE {guard}" if guard else ""
                 ctes.append(f"w0 AS (INSERT INTO {_quote(table.name)} ({names}) {source}{condition} RETURNING 1)")

@@ -16,6 +16,23 @@ from microfactory.entrypoints.api.routers import network, orders, webhooks
 from microfactory.entrypoints.api.schemas import Health
 
 
+def _warm(container: Container) -> None:
+    """Before the first request: cache the reference data (network, catalog, webhook subscriptions),
+    then move everything alive at start-up (modules, app, caches: ~90k objects) out of the garbage
+    collector's reach with ``gc.freeze()``. A full collection otherwise walks them all, 25-50 ms
+    here, and every such pause lands on whichever requests are in flight (the p99 of intake)."""
+    import gc
+    import logging
+
+    try:
+        with container.uow(readonly=True) as uow:
+            container.reference.load(uow)
+    except Exception:  # an empty or unreachable store: the first request loads it instead
+        logging.getLogger("microfactory.api").info("reference data not cached at start-up", exc_info=True)
+    gc.collect()
+    gc.freeze()
+
+
 def _lifespan(container: Container) -> Any:
     """Start the outgoing-webhook dispatcher thread when configured; stop it on shutdown."""
     import contextlib
@@ -42,6 +59,7 @@ def _lifespan(container: Container) -> Any:
 
             thread = threading.Thread(target=loop, name="webhooks", daemon=True)
             thread.start()
+        _warm(container)
         yield
         stop.set()
         if thread is not None:
