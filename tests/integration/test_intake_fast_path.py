@@ -262,3 +262,21 @@ def test_a_one_statement_unit_of_work_refuses_other_writes(loaded: Container) ->
             uow.routing  # noqa: B018
         with pytest.raises(RuntimeError, match="send_batch"):
             uow.commit()
+
+
+def test_pooled_connections_leave_one_statement_mode_behind(loaded: Container) -> None:
+    """After one-statement orders, no pooled connection is still in autocommit: a later ordinary
+    unit of work that fails rolls back everything it wrote."""
+    client = TestClient(create_app(loaded))
+    for n in range(3):
+        assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": f"ac-{n}"}).status_code == 201
+    conns = [loaded.engine.connect() for _ in range(4)]
+    try:
+        assert all(not getattr(c.connection.driver_connection, "autocommit", False) for c in conns)
+    finally:
+        for c in conns:
+            c.close()
+    before = _count(loaded, t.audit_log)
+    with loaded.uow() as uow:
+        uow.audit.add("test", "probe", "order", "x", {}, NOW)
+    assert _count(loaded, t.audit_log) == before  # not committed: rolled back on exit
