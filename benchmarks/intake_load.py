@@ -56,46 +56,34 @@ end
 
 
 EXPLANATION = """\
-Why the bare endpoint's latency looked odd (p50 44 ms at 352 orders/s, concurrency 16, in the first
-version of this benchmark): its route was `async def` but called the synchronous engine, so each
-worker's event loop was blocked for the whole transaction and ran one order at a time. An order
-took about 5.7 ms per worker, about 4 ms of it the commit's WAL flush (a serial insert + commit
-loop on this PostgreSQL: p50 4.0 ms, p99 9.2 ms, `synchronous_commit=on`, `fdatasync`), and by
-Little's law 16 connections / 352 orders/s = 45 ms: eight requests queued per worker. Not Nagle
-or delayed ACKs (asyncio sets TCP_NODELAY on its sockets). Our service did not share the
-serialisation (its routes are plain `def`, run in the threadpool) but shares the flush per commit.
-(That run's 1,064 orders/s at concurrency 64 does not fit one order at a time per worker, and
-did not come back: the old file gave 300 and 309 orders/s at 16 and 64 in a 4 s run at 13:12.)
-The bare route is now a plain `def` (FastAPI's threadpool), as an ordinary FastAPI + SQLAlchemy
-service would be, so its transactions overlap and PostgreSQL groups their flushes: that makes the
-baseline stronger, not weaker.
+What our intake does per order (adapters/db/one_statement.py, entrypoints/api/writes.py): the bearer
+token comes from a per-process cache (`MICROFACTORY_TOKEN_CACHE_S`, 2 s; revocations are honoured
+within it, expiry at once); the request is validated against the network and catalog cached in the
+process (under the store's reference version); the order, its lines, its events, the
+Idempotency-Key record, the audit entry and any webhook outbox rows then go to PostgreSQL as one
+statement (data-modifying CTEs) in autocommit: one round trip, atomic on its own. The first INSERT
+carries the guard "reference version unchanged", the others take their rows only if it did, so a
+catalog or network change made meanwhile by another process writes nothing and the request takes
+the ordinary transaction, which validates again. A replay (same Idempotency-Key or external id)
+is refused by the unique keys and answered by the ordinary path (200 with the first order, or 409),
+as is any error. The response is sent without validating our own output against the response
+model again. The bare endpoint's transaction: BEGIN, order, lines, COMMIT (4 round trips).
 
-What our intake does per order now (was: 6.3-6.5 ms of CPU in the worker per order, one worker at
-concurrency 16, measured from /proc; 2.0-2.1 ms for the bare endpoint): the bearer token comes from
-a per-process cache (`MICROFACTORY_TOKEN_CACHE_S`, 2 s; revocations are honoured within it, expiry
-at once) instead of a transaction per request; the container and principal dependencies are `async`
-(no threadpool hop each); the first attempt of a write skips the replay and exists lookups and
-lets the unique keys (order id derived from the Idempotency-Key, brand + external id, scope + key)
-refuse a replay, which run_write retries with the lookups (same answers: 200 replay, 409 mismatch);
-the active webhook subscriptions are cached with the network and catalog under the reference
-version (subscribe/unsubscribe bump it); order lines and events are one multi-row INSERT each;
-single-row inserts reuse cached statements; a pooled connection is pinged only after 2 s idle
-(it was pinged at every checkout). The write is now: BEGIN, reference version, order, lines, events,
-idempotency record, audit, COMMIT (8 round trips, was 16 in two transactions; the bare endpoint:
-BEGIN, order, lines, COMMIT), 2.7-3.8 ms of worker CPU per order on this shared machine (before
-the ping change; the figures vary with what else runs). Both
-servers get the same pool (a pool smaller than the concurrent requests made SQLAlchemy open and
-close overflow connections all the time: at concurrency 64 our intake went from 230 to 320
-orders/s with a pool that covers them).
+Earlier versions and what changed: 16 round trips in two transactions and 6.3-6.5 ms of worker CPU
+per order (first version); then 8 round trips (BEGIN, reference version, five inserts, COMMIT),
+2.7-3.8 ms, ratio 0.42-0.50 and p99 at concurrency 16 of 119 ms against the bare endpoint's 88 ms
+(15:26 run). Since then: the single statement; each API process caches the reference data at
+start-up and calls `gc.freeze()` (a full collection walked ~90k start-up objects, 25-50 ms pauses
+that landed on in-flight requests); and uvicorn runs with uvloop and httptools (now dependencies,
+as `uvicorn[standard]` would bring), for both servers alike, which makes the bare endpoint faster
+too. Each server gets 3 s of unmeasured load first (the first requests of a worker open pool
+connections and prepare statements).
 
-The p99 target at concurrency 16 is missed, and the bare endpoint misses it as well on this
-machine (the issue's reference machine gave the bare endpoint p99 27 ms there and 1,900 orders/s
-at 64, two to three times what it does here). The throughput ratio is not met: it moves with the
-machine's load around 0.4-0.5 (medians 0.500 at 14:47 with other jobs running, 0.417 at 15:26 on a
-quieter machine, where the bare endpoint gains more than we do).
-
-Not done yet, and the next steps: fold the five inserts into one statement (a data-modifying CTE on
-PostgreSQL) or one pipeline, and leave out response-model validation of our own output."""
+The bare route is a plain `def` (FastAPI's threadpool), as an ordinary FastAPI + SQLAlchemy service
+would be, so its transactions overlap and PostgreSQL groups their commit flushes (an `async def`
+route calling the synchronous engine, as the first version of this file had, serialised each
+worker to one transaction at a time). Both servers get the same pool (a pool smaller than the
+concurrent requests made SQLAlchemy open and close overflow connections all the time)."""
 
 
 def free_port() -> int:
