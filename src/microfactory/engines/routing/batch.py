@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from microfactory.engines.routing.batchbound import batch_bound
 from microfactory.engines.routing.bound import lagrangian_bound
 from microfactory.engines.routing.classes import make_classes, make_rows
 from microfactory.engines.routing.classlp import levels, solve_class_lp
@@ -22,6 +23,9 @@ from microfactory.engines.routing.tables import Tables, build_tables
 from microfactory.engines.routing.types import RoutingParams, RoutingProblem
 
 Clock = Callable[[], float]
+
+#: Largest lines × sites on which the large path also runs the minimum-batch bound (``batchbound.py``).
+BATCH_BOUND_CELLS = 1_000_000
 
 
 def group_ids(problem: RoutingProblem, params: RoutingParams) -> NDArray[np.int64]:
@@ -68,18 +72,30 @@ def _route_lagrange(t: Tables, groups: NDArray[np.int64], params: RoutingParams,
                     start: float) -> RoutingResult:
     """Dual ascent for capacity prices and the bound, then the priced plan repaired and improved."""
     deadline = start + params.time_limit_s
-    split = start + params.ascent_share * params.time_limit_s
-    asc = ascend(t, params.candidates_per_line, lambda: now() > split, params.iterations)
-    rows = make_rows(t, groups)
+    n, s_count = t.cost.shape
     # The search stops early enough to leave time for evaluating the plan (~20 µs per line).
-    search_end = deadline - min(0.1 * params.time_limit_s, 2e-5 * len(t.due))
+    search_end = deadline - min(0.1 * params.time_limit_s, 2e-5 * n)
     # ... and the moves and chains leave a little of it for making late lines on time at no extra money.
-    chains_end = search_end - min(0.05 * params.time_limit_s, 0.1 + 2e-5 * len(t.due))
+    chains_end = search_end - min(0.05 * params.time_limit_s, 0.1 + 2e-5 * n)
+    # The ascent gets its share of the limit, and after it keeps going while its bound still rises
+    # (by 0.01 % over its last 8 full evaluations), until the time the priced construction needs
+    # (~50 µs per line, ~0.05 µs per line and site) plus a tenth of the limit for the search.
+    construct = 5e-5 * n + 5e-8 * n * s_count
+    share = start + params.ascent_share * params.time_limit_s
+    split = max(share, chains_end - 0.1 * params.time_limit_s - construct)
+    asc = ascend(t, params.candidates_per_line, lambda: now() > split, params.iterations, settle=1e-4,
+                 may_settle=lambda: now() > share)
+    bound = asc.bound
+    if n * s_count <= BATCH_BOUND_CELLS:   # the minimum-batch bound, where it is cheap (up to ~1 s)
+        bb_end = now() + 0.05 * params.time_limit_s
+        bb = batch_bound(t, asc.prices, lambda: now() > bb_end)
+        bound = max(bound, bb.bound) if bb is not None else bound
+    rows = make_rows(t, groups)
     plan = plan_from_prices(t, rows, asc.prices, np.arange(params.max_late_days + 1), lambda: now() > search_end,
                             lambda: now() > chains_end)
     site_of, planned = plan.site[rows.row_of], plan.deadline[rows.row_of]
-    res = evaluate(t, site_of, planned, "feasible", asc.bound, now() - start, params.seed, "lagrange")
-    res = _with_bound(res, asc.bound, now() - start)
+    res = evaluate(t, site_of, planned, "feasible", bound, now() - start, params.seed, "lagrange")
+    res = _with_bound(res, bound, now() - start)
     return dataclasses.replace(res, lp_status=f"ascent:{asc.iterations}", lp_columns=0, classes=0)
 
 

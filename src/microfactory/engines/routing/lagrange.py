@@ -135,12 +135,15 @@ def static_options(t: Tables, type_of: NDArray[np.int64]) -> Static | None:
 
 
 def full_bound(t: Tables, prices: NDArray[np.float64], type_of: NDArray[np.int64],
-               w: NDArray[np.float64], keep: int = 0, static: Static | None = None
-               ) -> tuple[float, NDArray[np.int64]]:
-    """L at ``prices`` over every allowed site, and each line's ``keep`` best priced sites."""
+               w: NDArray[np.float64], keep: int = 0, static: Static | None = None,
+               prev: NDArray[np.int64] | None = None) -> tuple[float, NDArray[np.int64]]:
+    """L at ``prices`` over every allowed site, and each line's ``keep`` best priced sites.
+
+    With ``prev`` (N, keep), a line keeps its previous sites when its best priced site is still
+    among them (only the others are re-ranked: the ranking is most of a full evaluation's time)."""
     n, s_count = t.cost.shape
     total = 0.0
-    best = np.zeros((n, keep), dtype=np.int64)
+    best = np.zeros((n, keep), dtype=np.int64) if prev is None else prev.copy()
     all_sites = np.arange(s_count, dtype=np.int64)
     wr = w.ravel()
     for a in range(0, n, _CHUNK):
@@ -150,9 +153,17 @@ def full_bound(t: Tables, prices: NDArray[np.float64], type_of: NDArray[np.int64
         else:
             o = options(t, type_of, np.broadcast_to(all_sites, (len(idx), s_count)), idx)
             val = o.fixed + wr[o.flat]
-        total += float(np.minimum(val.min(axis=1, initial=np.inf), t.unassigned_cost).sum())
-        if keep:
-            best[idx] = np.argpartition(val, keep - 1, axis=1)[:, :keep] if keep < s_count else all_sites
+        low = val.min(axis=1, initial=np.inf)
+        total += float(np.minimum(low, t.unassigned_cost).sum())
+        if keep and keep >= s_count:
+            best[idx] = all_sites
+        elif keep:
+            redo = np.arange(len(idx))
+            if prev is not None:
+                held = np.take_along_axis(val, prev[idx], axis=1).min(axis=1)
+                redo = np.nonzero(held > low)[0]
+            if len(redo):
+                best[idx[redo]] = np.argpartition(val[redo], keep - 1, axis=1)[:, :keep]
     inc = np.diff(cumulative_capacity(t), axis=2, prepend=0.0)
     return total - float((prices * inc).sum()), best
 
@@ -205,8 +216,13 @@ def _candidates(t: Tables, k: int) -> NDArray[np.int64]:
     return out
 
 
-def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, refresh: int = 15) -> Ascent:
-    """Projected subgradient ascent on λ with Polyak steps toward a moving target level."""
+def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, refresh: int = 15,
+           settle: float = 0.0, window: int = 8, may_settle: Callable[[], bool] = lambda: True) -> Ascent:
+    """Projected subgradient ascent on λ with Polyak steps toward a moving target level.
+
+    With ``settle`` > 0 the ascent also ends, once ``may_settle()``, when the best bound rose by
+    less than ``settle`` (relative) over the last ``window`` full evaluations (it has converged;
+    the time is the plan's)."""
     type_of, minutes, late = work_types(t.minutes, np.full(len(t.due), t.late_cost))
     ccum = cumulative_capacity(t)
     inc = np.diff(ccum, axis=2, prepend=0.0)
@@ -217,16 +233,21 @@ def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, ref
     best_prices, best_bound, evals = np.zeros_like(lam), -np.inf, 0
     best_l, theta, stall, it = -np.inf, 1.0, 0, 0
     lam_sum, lam_n = np.zeros_like(lam), 0
+    history: list[float] = []
     scale = max(1.0, float(np.abs(t.cost[np.isfinite(t.cost)]).mean()) if np.isfinite(t.cost).any() else 1.0)
     for it in range(1, max_iter + 1):
         prices = tail(lam)
         w, wd = day_tables(prices, minutes, late)
         if it % refresh == 1:
-            bound, top = full_bound(t, prices, type_of, w, cand.shape[1], static)
+            bound, cand = full_bound(t, prices, type_of, w, cand.shape[1], static, cand)
             evals += 1
             if bound > best_bound:
                 best_bound, best_prices = bound, prices
-            o = _subset(t, type_of, top, static)
+            o = _subset(t, type_of, cand, static)
+            history.append(best_bound)
+            if settle > 0 and len(history) > window and np.isfinite(history[-1 - window]) \
+                    and history[-1] - history[-1 - window] <= settle * abs(history[-1]) and may_settle():
+                break
         site, day, val = choose(o, w, wd, t.unassigned_cost)
         value = float(val.sum() - (prices * inc).sum())
         if not np.isfinite(best_l) or value > best_l + 1e-9 * abs(best_l):

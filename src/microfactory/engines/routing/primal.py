@@ -57,12 +57,59 @@ def priced_rows(t: Tables, rows: Rows, prices: NDArray[np.float64], keep: int = 
     return site, day, np.nan_to_num(regret, posinf=t.unassigned_cost), top
 
 
+class _TopOptions:
+    """Each row's options at its ``top`` priced sites and the late days ``lv``: their price-free
+    ranking (cost + lateness + priced minutes) and static validity are computed once for all rows,
+    so a row's cheapest priced option with room is one slack gather and a few small operations
+    (``rounding.best_option`` restricted to these sites, same ranking and tie order)."""
+
+    def __init__(self, t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDArray[np.int64],
+                 top: NDArray[np.int64]) -> None:
+        s_count, p_count, h = t.cap.shape
+        r_count, k = top.shape
+        self.t, self.rows, self.top, self.lv = t, rows, top, lv
+        self.rank = np.empty((r_count, k * len(lv)))
+        self.flat = np.empty((r_count, k * len(lv)), dtype=np.int32 if s_count * p_count * h < 2**31 else np.int64)
+        self.base = np.empty((r_count, k), dtype=np.int64)
+        self.p_off = np.arange(p_count, dtype=np.int64) * h
+        type_of, minutes, _ = work_types(rows.minutes, np.zeros(r_count))
+        g = np.einsum("tp,spd->tsd", minutes, prices, optimize=True)
+        for a in range(0, r_count, _CHUNK):
+            r = np.arange(a, min(a + _CHUNK, r_count), dtype=np.int64)
+            sites = top[r][:, :, None]
+            base = rows.base(t, r[:, None], top[r])[:, :, None]
+            d = base + lv[None, None, :]
+            dc = np.minimum(d, h - 1)
+            cost = rows.cost[r[:, None], top[r]][:, :, None] + (t.late_cost * rows.count[r])[:, None, None] * lv
+            ok = ((d >= rows.first_day(t, r[:, None], top[r])[:, :, None]) & (d < h)
+                  & (cost < (t.unassigned_cost * rows.count[r])[:, None, None]))
+            rank = np.where(ok, cost + g[type_of[r][:, None, None], sites, dc], np.inf)
+            self.rank[r] = rank.reshape(len(r), -1)
+            self.flat[r] = (sites * (p_count * h) + dc).reshape(len(r), -1)
+            self.base[r] = base[:, :, 0]
+
+    def best(self, plan: Plan, ledger: Ledger, r: int) -> tuple[int, int, float] | None:
+        """Cheapest (site, day, cost) by priced cost among row r's top sites with room, below the penalty."""
+        need = self.rows.minutes[r]
+        room = (plan.slack.take(self.flat[r][:, None] + self.p_off[None, :]) >= need - 1e-7).all(axis=1)
+        rank = np.where(room, self.rank[r], np.inf)
+        for j in (np.argsort(rank, kind="stable").tolist() if ledger.stock else [int(rank.argmin())]):
+            if not np.isfinite(rank[j]):
+                break
+            k, lv = divmod(j, len(self.lv))
+            s, late = int(self.top[r, k]), int(self.lv[lv])
+            if ledger.take(r, s):
+                money = self.rows.cost[r, s] + self.t.late_cost * self.rows.count[r] * late
+                return s, int(self.base[r, k]) + late, float(money)
+        return None
+
+
 def _construct(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDArray[np.int64],
-               choice: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]], order: list[int]
+               choice: tuple[NDArray[np.int64], NDArray[np.int64], _TopOptions], order: list[int]
                ) -> tuple[Plan, Ledger]:
     """Rows in ``order``: the priced choice when it fits (one slack gather), else the cheapest
     option with room ranked by priced cost (unassigned when none costs less than the penalty)."""
-    site, day, top = choice
+    site, day, opts = choice
     r_count = len(site)
     plan = Plan(np.full(r_count, -1, dtype=np.int64), np.zeros(r_count, dtype=np.int64),
                 np.zeros_like(t.cap), cumulative_capacity(t))
@@ -73,9 +120,9 @@ def _construct(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDArray[n
             plan.site[r], plan.deadline[r] = s, d
             plan.book(s, d, rows.minutes[r], 1.0)
             continue
-        limit = t.unassigned_cost * rows.count[r]
-        got = best_option(t, rows, plan, ledger, r, lv, limit, prices, top[r])
+        got = opts.best(plan, ledger, r)
         if got is None:
+            limit = t.unassigned_cost * rows.count[r]
             got = best_option(t, rows, plan, ledger, r, lv, limit, prices)
         if got is not None:
             plan.site[r], plan.deadline[r] = got[0], got[1]
@@ -99,10 +146,11 @@ def plan_from_prices(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDA
     ``stop``), then late rows made on time at no extra money (``search.consolidate_late``,
     passes until one changes nothing) until ``stop``."""
     site, day, regret, top = priced_rows(t, rows, prices)
+    opts = _TopOptions(t, rows, prices, lv, top)
     orders = (np.lexsort((-regret, rows.due)).tolist(), np.argsort(-regret, kind="stable").tolist())
     best: tuple[float, Plan, Ledger] | None = None
     for order in orders:
-        plan, ledger = _construct(t, rows, prices, lv, (site, day, top), order)
+        plan, ledger = _construct(t, rows, prices, lv, (site, day, opts), order)
         money = plan_cost(t, rows, plan)
         if best is None or money < best[0]:
             best = (money, plan, ledger)
@@ -112,5 +160,5 @@ def plan_from_prices(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDA
     local_search(t, rows, best[1], best[2], lv, search_stop or stop, prices)
     changed = True
     while changed and not stop():
-        changed = consolidate_late(t, rows, best[1], best[2], lv, stop)
+        changed = consolidate_late(t, rows, best[1], best[2], lv, stop) > 0
     return best[1]

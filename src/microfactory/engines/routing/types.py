@@ -209,7 +209,7 @@ class RoutingParams:
     max_classes: int = 1500
     lp_solver: Literal["GLOP", "HIGHS", "PDLP"] = "GLOP"
     large_method: Literal["lagrange", "class-lp"] = "lagrange"
-    #: Share of the time limit the large path's dual ascent may use (the rest repairs and improves).
+    #: Share of the time limit the large path's dual ascent gets at least (more while its bound still rises).
     ascent_share: float = 0.35
 
     def __post_init__(self) -> None:
