@@ -108,8 +108,10 @@ def wait_up(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A server in its own process group; its output goes to ``log`` (errors behind a non-2xx)."""
+    with log.open("wb") as fh:
+        return subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -220,11 +222,13 @@ def main() -> None:
             procs.append(start(uvicorn + ["bare_intake:create_app", "--port", str(p_bare),
                                           "--app-dir", str(Path(__file__).parent)],
                                dict(os.environ, BARE_DATABASE_URL=bare_schema_url(bare_schema),
-                                    BARE_POOL_SIZE=str(args.pool_size), BARE_MAX_OVERFLOW=str(args.max_overflow))))
+                                    BARE_POOL_SIZE=str(args.pool_size), BARE_MAX_OVERFLOW=str(args.max_overflow)),
+                               Path(tempfile.gettempdir()) / "intake_load_bare.log"))
             wait_up(f"http://127.0.0.1:{p_bare}/docs")
             targets.append(("bare", p_bare, "/orders"))
         if args.only in (None, "microfactory"):
-            procs.append(start(uvicorn + ["microfactory.entrypoints.api.app:app_from_env", "--port", str(p_ours)], env))
+            procs.append(start(uvicorn + ["microfactory.entrypoints.api.app:app_from_env", "--port", str(p_ours)], env,
+                               Path(tempfile.gettempdir()) / "intake_load_ours.log"))
             wait_up(f"http://127.0.0.1:{p_ours}/v1/health")
             targets.append(("microfactory", p_ours, "/v1/orders"))
         for name, port, path in targets:  # warm-up, not measured: each worker's first requests load the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -61,12 +62,43 @@ class Container:
     clock: Clock
     reference: ReferenceCache = field(default_factory=ReferenceCache)
     tokens: TokenCache = field(init=False)
+    _async_engines: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)  # event loop -> engine
+    token_lookups: dict[str, Any] = field(default_factory=dict, init=False, repr=False)  # token key -> lookup in flight
 
     def __post_init__(self) -> None:
         self.tokens = TokenCache(self.settings.token_cache_s)
 
-    def uow(self, readonly: bool = False, one_statement: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, readonly=readonly, one_statement=one_statement)
+    def uow(self, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, readonly=readonly)
+
+    def async_engine(self) -> Any:
+        """The asyncio engine of the running event loop (PostgreSQL only; None on SQLite), for
+        one-statement writes on the API's event loop. One per loop: a pooled asyncio connection
+        belongs to the loop that opened it (a served worker has one loop; tests start several)."""
+        import asyncio
+
+        from microfactory.adapters.db.engine import make_async_engine
+
+        if self.engine.dialect.name != "postgresql":
+            return None
+        loop = asyncio.get_running_loop()
+        engines = self._async_engines
+        engine = engines.get(loop)
+        if engine is None:
+            for old in [lp for lp in engines if lp.is_closed()]:
+                engines.pop(old).sync_engine.dispose(close=False)  # its loop is gone: forget its pool
+            engine = make_async_engine(self.settings.database_url, pool_size=self.settings.db_pool_size,
+                                       max_overflow=self.settings.db_max_overflow)
+            engines[loop] = engine
+        return engine
+
+    async def close_async(self) -> None:
+        """Dispose of the running loop's asyncio engine (at shutdown)."""
+        import asyncio
+
+        engine = self._async_engines.pop(asyncio.get_running_loop(), None)
+        if engine is not None:
+            await engine.dispose()
 
 
 def bootstrap(settings: Settings, *, clock: Clock | None = None, run_migrations: bool = True) -> Container:

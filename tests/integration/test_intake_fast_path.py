@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
 
 from microfactory.adapters.db import tables as t
 from microfactory.bootstrap import Container
@@ -142,27 +143,28 @@ def test_cached_subscriptions_follow_subscribe_and_unsubscribe(loaded: Container
 # --- one statement per order on PostgreSQL (adapters/db/one_statement.py) ---------------------------
 
 
-def _statements_during(c: Container, action: Any) -> list[str]:
+def _statements_during(action: Any) -> list[str]:
+    """Every statement any engine (the sync one and the API's asyncio one) sends during ``action``."""
     seen: list[str] = []
 
     def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
 
-    event.listen(c.engine, "before_cursor_execute", listen)
+    event.listen(Engine, "before_cursor_execute", listen)
     try:
         action()
     finally:
-        event.remove(c.engine, "before_cursor_execute", listen)
+        event.remove(Engine, "before_cursor_execute", listen)
     return seen
 
 
 def test_a_new_order_on_postgresql_is_one_statement(loaded: Container) -> None:
     """With the reference data cached, an order (lines, events, key, audit) is one round trip on
     PostgreSQL; SQLite keeps its transaction of several statements."""
-    client = TestClient(create_app(loaded))
-    assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "one-0"}).status_code == 201  # warm
-    statements = _statements_during(loaded, lambda: client.post("/v1/orders", json=TEE,
-                                                                headers={"Idempotency-Key": "one-1"}))
+    with TestClient(create_app(loaded)) as client:  # one event loop (and asyncio pool) for the client
+        assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "one-0"}).status_code == 201
+        statements = _statements_during(lambda: client.post("/v1/orders", json=TEE,
+                                                            headers={"Idempotency-Key": "one-1"}))
     if loaded.engine.dialect.name == "postgresql":
         assert len(statements) == 1 and statements[0].startswith("WITH w0 AS (INSERT INTO orders")
     else:
@@ -189,94 +191,145 @@ def _stored(c: Container, order_id: str) -> dict[str, Any]:
 
 
 def test_the_one_statement_path_stores_what_the_ordinary_path_stores(loaded: Container) -> None:
-    """The first order (nothing cached yet: the ordinary transaction) and the second (one statement
-    on PostgreSQL) leave the same rows, column by column, in every table intake writes."""
-    client = TestClient(create_app(loaded))
+    """An order through the ordinary transaction (nothing cached yet) and one as a single statement
+    (PostgreSQL, cache warm) leave the same rows, column by column, in every table intake writes."""
+    client = TestClient(create_app(loaded))  # no lifespan: the first request finds nothing cached
     body = dict(TEE, lines=TEE["lines"] + [{"product": "spree-tote", "options": {"design": "wave"}, "quantity": 3}])
     first = client.post("/v1/orders", json=body, headers={"Idempotency-Key": "same-1"})
-    second = client.post("/v1/orders", json=body, headers={"Idempotency-Key": "same-2"})
+    answers = []
+    sent = _statements_during(lambda: answers.append(client.post("/v1/orders", json=body,
+                                                                 headers={"Idempotency-Key": "same-2"})))
+    second = answers[0]
     assert (first.status_code, second.status_code) == (201, 201)
+    if loaded.engine.dialect.name == "postgresql":
+        assert len(sent) == 1  # the second went in as one statement
     a, b = _stored(loaded, first.json()["id"]), _stored(loaded, second.json()["id"])
     assert len(a["lines"]) == 2 and len(a["events"]) == 4 and len(a["audit"]) == 1 and len(a["keys"]) == 1
     assert a == b
-    assert first.json()["lines"][1]["quantity"] == 3 and second.json()["lines"][1]["quantity"] == 3
+
+
+def _one_statement(c: Container, fn: Any) -> Any:
+    """try_one_statement on an event loop of its own, its asyncio pool closed afterwards."""
+    from microfactory.entrypoints.api.writes import try_one_statement
+
+    async def go() -> Any:
+        try:
+            return await try_one_statement(c, fn)
+        finally:
+            await c.close_async()
+
+    return asyncio.run(go())
+
+
+def _request() -> Any:
+    from microfactory.services.intake import LineRequest, OrderRequest
+
+    return OrderRequest("spree", (LineRequest("spree-tee", {"size": "M", "colour": "black", "design": "bear"}, 1),),
+                        52.5, 13.4)
 
 
 def test_a_stale_reference_writes_nothing_and_the_ordinary_path_takes_over(loaded: Container) -> None:
     """Another process bumps the reference version after this one cached it: the guarded statement
     inserts nothing (try_one_statement answers None) and the ordinary path then stores the order."""
-    from microfactory.entrypoints.api.writes import try_one_statement
-    from microfactory.services.intake import LineRequest, OrderRequest, create_order
+    from microfactory.services.intake import create_order
 
     client = TestClient(create_app(loaded))
     assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "st-0"}).status_code == 201  # warm
+    tables = (t.orders, t.order_lines, t.idempotency_keys, t.audit_log)
+
+    def fn(uow: Any, ref: Any) -> Any:
+        return create_order(uow, _request(), now=NOW, idempotency_key="st-1", network=ref.network,
+                            catalog=ref.catalog, look_first=False, subscriptions=ref.subscriptions)
+
+    if loaded.engine.dialect.name == "postgresql":  # first a fresh cache: it goes in
+        assert _one_statement(loaded, fn).created is True
     with loaded.uow() as uow:
         uow.network.bump_version()
         uow.commit()
-    before = [_count(loaded, tbl) for tbl in (t.orders, t.order_lines, t.idempotency_keys, t.audit_log)]
-    req = OrderRequest("spree", (LineRequest("spree-tee", {"size": "M", "colour": "black", "design": "bear"}, 1),),
-                       52.5, 13.4)
-    out = try_one_statement(loaded, lambda uow, ref: create_order(
-        uow, req, now=NOW, idempotency_key="st-1", network=ref.network, catalog=ref.catalog, look_first=False,
-        subscriptions=ref.subscriptions))
-    assert out is None
-    assert [_count(loaded, tbl) for tbl in (t.orders, t.order_lines, t.idempotency_keys, t.audit_log)] == before
-    r = client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "st-1"})
-    assert r.status_code == 201
-    assert _count(loaded, t.orders) == before[0] + 1
+    before = [_count(loaded, tbl) for tbl in tables]
+    assert _one_statement(loaded, lambda uow, ref: fn(uow, ref)) is None
+    assert [_count(loaded, tbl) for tbl in tables] == before
+    r = client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "st-2"})
+    assert r.status_code == 201 and _count(loaded, t.orders) == before[0] + 1
 
 
 def test_one_statement_is_all_or_nothing(loaded: Container) -> None:
     """A row the database refuses (a line of a product that does not exist) takes the order, its
-    other lines and everything else of the statement with it. SQLite has no such mode."""
+    other lines and everything else of the statement with it. SQLite has no asyncio engine."""
     from sqlalchemy.exc import IntegrityError
 
-    uow = loaded.uow(one_statement=True)
+    from microfactory.adapters.db.engine import make_async_engine
+    from microfactory.adapters.db.uow import CollectingUnitOfWork
+
+    engine = make_async_engine(loaded.settings.database_url)
     if loaded.engine.dialect.name != "postgresql":
-        assert uow.one_statement is False  # the ordinary transaction, all or nothing on its own
+        assert engine is None
         return
     before = [_count(loaded, tbl) for tbl in (t.orders, t.order_lines, t.audit_log)]
-    with uow:
-        uow.batch.add(t.orders, {"id": "ORD-BROKEN", "brand_id": "spree", "external_id": None, "channel": "api",
-                                 "status": "validated", "customer_lat": 52.5, "customer_lon": 13.4,
-                                 "customer_ref": "", "delivery": "ship", "due": NOW.date(), "created_at": NOW,
-                                 "keep_together": False, "version": 1})
-        line = {"order_id": "ORD-BROKEN", "position": 0, "product_id": "spree-tee", "sku": "x", "options": {},
-                "quantity": 1, "unit_price": 1.0, "status": "validated", "site_id": None}
-        uow.batch.add(t.order_lines, [dict(line, id="ORD-BROKEN-1"),
-                                      dict(line, id="ORD-BROKEN-2", position=1, product_id="no-such-product")])
-        uow.audit.add("test", "order.create", "order", "ORD-BROKEN", {}, NOW)
-        with pytest.raises(IntegrityError):
-            uow.send_batch()
+    uow = CollectingUnitOfWork()
+    uow.batch.add(t.orders, {"id": "ORD-BROKEN", "brand_id": "spree", "external_id": None, "channel": "api",
+                             "status": "validated", "customer_lat": 52.5, "customer_lon": 13.4,
+                             "customer_ref": "", "delivery": "ship", "due": NOW.date(), "created_at": NOW,
+                             "keep_together": False, "version": 1})
+    line = {"order_id": "ORD-BROKEN", "position": 0, "product_id": "spree-tee", "sku": "x", "options": {},
+            "quantity": 1, "unit_price": 1.0, "status": "validated", "site_id": None}
+    uow.batch.add(t.order_lines, [dict(line, id="ORD-BROKEN-1"),
+                                  dict(line, id="ORD-BROKEN-2", position=1, product_id="no-such-product")])
+    uow.audit.add("test", "order.create", "order", "ORD-BROKEN", {}, NOW)
+
+    async def go() -> None:
+        try:
+            async with engine.connect() as conn:
+                await uow.batch.send_async(conn)
+        finally:
+            await engine.dispose()
+
+    with pytest.raises(IntegrityError):
+        asyncio.run(go())
     assert [_count(loaded, tbl) for tbl in (t.orders, t.order_lines, t.audit_log)] == before
 
 
-def test_a_one_statement_unit_of_work_refuses_other_writes(loaded: Container) -> None:
-    """Updates and the capability repositories would commit one by one in autocommit: refused."""
-    if loaded.engine.dialect.name != "postgresql":
-        return
-    with loaded.uow(one_statement=True) as uow:
-        with pytest.raises(RuntimeError, match="not an insert"):
-            uow.orders.set_line_site("x", None)
-        with pytest.raises(AttributeError, match="one-statement"):
-            uow.routing  # noqa: B018
-        with pytest.raises(RuntimeError, match="send_batch"):
-            uow.commit()
+def test_a_collecting_unit_of_work_never_reads(loaded: Container) -> None:
+    """Reads and updates in a collecting unit of work raise NeedsDatabase (the caller falls back);
+    a replayed key with an invalid body therefore takes the ordinary path and gets its 409."""
+    from microfactory.adapters.db.one_statement import NeedsDatabase
+    from microfactory.adapters.db.uow import CollectingUnitOfWork
 
-
-def test_pooled_connections_leave_one_statement_mode_behind(loaded: Container) -> None:
-    """After one-statement orders, no pooled connection is still in autocommit: a later ordinary
-    unit of work that fails rolls back everything it wrote."""
+    uow = CollectingUnitOfWork()
+    with pytest.raises(NeedsDatabase):
+        uow.orders.get("ORD-1")
+    with pytest.raises(NeedsDatabase):
+        uow.orders.set_line_site("ORD-1-1", None)
+    assert not uow.batch
     client = TestClient(create_app(loaded))
-    for n in range(3):
-        assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": f"ac-{n}"}).status_code == 201
-    conns = [loaded.engine.connect() for _ in range(4)]
-    try:
-        assert all(not getattr(c.connection.driver_connection, "autocommit", False) for c in conns)
-    finally:
-        for c in conns:
-            c.close()
-    before = _count(loaded, t.audit_log)
-    with loaded.uow() as uow:
-        uow.audit.add("test", "probe", "order", "x", {}, NOW)
-    assert _count(loaded, t.audit_log) == before  # not committed: rolled back on exit
+    assert client.post("/v1/orders", json=TEE, headers={"Idempotency-Key": "nr-1"}).status_code == 201
+    bad = dict(TEE, lines=[{"product": "kiez-jean", "options": {}, "quantity": 1}])
+    r = client.post("/v1/orders", json=bad, headers={"Idempotency-Key": "nr-1"})
+    assert r.status_code == 409 and r.json()["code"] == "idempotency_mismatch"
+
+
+def test_concurrent_misses_of_one_token_share_one_lookup(loaded: Container) -> None:
+    """Twenty requests whose token is not (or no longer) cached, at once on one event loop: one
+    database lookup between them, and all twenty get the principal; an unknown token's concurrent
+    requests share one refusal each time and are never cached."""
+    from microfactory.entrypoints.api.deps import get_principal
+    from microfactory.errors import Unauthenticated
+
+    c, _tick = _cached(loaded, 60.0)
+    secret, _token_id = _token(c)
+
+    async def many(auth_header: str) -> list[Any]:
+        return await asyncio.gather(*[get_principal(c, auth_header) for _ in range(20)], return_exceptions=True)
+
+    def lookups(action: Any) -> int:
+        return sum("api_tokens" in s for s in _statements_during(action))
+
+    answers: list[Any] = []
+    assert lookups(lambda: answers.extend(asyncio.run(many(f"Bearer {secret}")))) == 1
+    assert len(answers) == 20 and all(a.role.value == "admin" for a in answers)
+    assert c.token_lookups == {}
+    refused: list[Any] = []
+    assert lookups(lambda: refused.extend(asyncio.run(many("Bearer mf_nope")))) == 1
+    assert len(refused) == 20 and all(isinstance(r, Unauthenticated) for r in refused)
+    assert len(c.tokens._entries) == 1  # the good token only
+    assert lookups(lambda: asyncio.run(many("Bearer mf_nope"))) == 1  # refused again, not remembered

@@ -22,6 +22,11 @@ def _hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def token_key(secret: str) -> str:
+    """How a process refers to a token it holds in memory: its SHA-256, never the secret."""
+    return _hash_token(secret)
+
+
 def _principal(role: str, name: str, brand: str | None, site: str | None, token_id: str | None = None) -> Principal:
     try:
         return Principal(Role(role), name=name, brand=brand, site=site, token_id=token_id)

@@ -56,6 +56,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def make_async_engine(url: str, **kwargs: Any) -> Any:
+    """An asyncio engine (psycopg 3's AsyncConnection) for PostgreSQL, for the API's one-statement
+    writes on the event loop; pooled like :func:`make_engine`. SQLite has none (returns None)."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() != "postgresql":
+        return None
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT", **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine.sync_engine, PING_AFTER_IDLE_S)
+    return engine
+
+
 #: A pooled PostgreSQL connection idle longer than this is pinged before use (see _ping_when_idle).
 PING_AFTER_IDLE_S = 2.0
 

@@ -3,8 +3,9 @@
 A single SQL statement is atomic on its own: every row goes in, or (on any error: a unique key,
 a foreign key, a type) none does. So a write that is only inserts (an order, its lines and
 events, the Idempotency-Key record, the audit entry, the webhook outbox) needs neither BEGIN nor
-COMMIT nor a round trip per table: the inserts are collected in memory and sent at the end as
-data-modifying CTEs of one ``SELECT``, one round trip in all.
+COMMIT nor a round trip per table: the inserts are collected in memory (``CollectingUnitOfWork``:
+the repositories' inserts land in an :class:`InsertBatch`) and sent at the end as data-modifying
+CTEs of one ``SELECT``, one round trip in all, on the API's asyncio engine in autocommit.
 
 The first table added is the *anchor*; its INSERT carries an optional guard (a SQL condition, e.g.
 "the reference data still has the version this write was validated against") and every other
@@ -22,8 +23,9 @@ import json
 import threading
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table
+from sqlalchemy import JSON, Table
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 _SQL_CACHE: dict[tuple[Any, ...], str] = {}
@@ -106,17 +108,35 @@ class InsertBatch:
                             "WHERE EXISTS (SELECT 1 FROM w0))")
         return "WITH " + ", ".join(ctes) + " SELECT count(*) FROM w0"
 
-    def send(self, conn: Connection, guard: str | None = None, guard_params: tuple[Any, ...] = ()) -> int:
+    def _ordered(self, guard: str | None, guard_params: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+        sql, params = self.statement(guard)
+        # the guard's placeholders come after the anchor's VALUES in the text (in its WHERE)
+        anchor_params = sum(len(cols) * len(rows) for _t, cols, rows in list(self._tables.values())[:1])
+        return sql, tuple(params[:anchor_params] + list(guard_params) + params[anchor_params:])
+
+    async def send_async(self, conn: AsyncConnection, guard: str | None = None,
+                         guard_params: tuple[Any, ...] = ()) -> int:
         """Insert everything in one statement; returns the anchor rows inserted (0: guard failed).
 
-        ``guard`` is a SQL condition with ``%s`` placeholders for ``guard_params``."""
+        ``guard`` is a SQL condition with ``%s`` placeholders for ``guard_params``. ``conn`` must be
+        in autocommit (a statement inside an open transaction would wait for its COMMIT)."""
         if not self._tables:
             return 0
-        sql, params = self.statement(guard)
-        # the guard's placeholders come first in the text (in the anchor's WHERE, after its VALUES)
-        anchor_params = sum(len(cols) * len(rows) for _t, cols, rows in list(self._tables.values())[:1])
-        ordered = params[:anchor_params] + list(guard_params) + params[anchor_params:]
-        return int(conn.exec_driver_sql(sql, tuple(ordered)).scalar_one())
+        return int((await conn.exec_driver_sql(*self._ordered(guard, guard_params))).scalar_one())
+
+
+class NeedsDatabase(Exception):
+    """A write being collected without a connection tried to read (see :class:`NoConnection`)."""
+
+
+class NoConnection:
+    """The connection of a collecting unit of work: inserts go to its batch, any statement raises
+    :class:`NeedsDatabase` (the caller then takes the ordinary path, which may read)."""
+
+    def execute(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise NeedsDatabase()
+
+    exec_driver_sql = execute
 
 
 #: The guard that the reference data (network, catalog, webhook subscriptions) is still at a version.

@@ -126,8 +126,8 @@ def _order_row(order: Order) -> dict[str, Any]:
 
 
 class _Inserts:
-    """Repositories that only insert for a write: straight away, or into the unit of work's batch
-    (one-statement mode, see one_statement.py)."""
+    """Repositories whose writes are inserts: straight away, or into a collecting unit of work's
+    batch, sent later as one statement (see one_statement.py)."""
 
     conn: Connection
     batch: InsertBatch | None
@@ -137,10 +137,6 @@ class _Inserts:
             self.batch.add(table, rows)
         else:
             self.conn.execute(table.insert(), rows)
-
-    def _no_batch(self, what: str) -> None:
-        if self.batch is not None:
-            raise RuntimeError(f"{what} is not an insert: not allowed in a one-statement unit of work")
 
 
 class OrderRepository(_Inserts):
@@ -236,7 +232,6 @@ class OrderRepository(_Inserts):
 
     def save_status(self, order: Order, events: Iterable[StatusChanged], actor: str = "system") -> None:
         """Persist the order's and lines' statuses and append the events."""
-        self._no_batch("save_status")
         self.conn.execute(update(t.orders).where(t.orders.c.id == order.id)
                           .values(status=order.status.value, version=t.orders.c.version + 1))
         events = list(events)
@@ -261,7 +256,6 @@ class OrderRepository(_Inserts):
                  "reason": r.reason, "actor": r.actor} for r in rows]
 
     def set_line_site(self, line_id: str, site_id: str | None) -> None:
-        self._no_batch("set_line_site")
         self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == line_id).values(site_id=site_id))
 
 

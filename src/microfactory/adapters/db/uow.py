@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from microfactory.adapters.db.inventory_repo import InventoryRepository
-from microfactory.adapters.db.one_statement import REFERENCE_VERSION_GUARD, InsertBatch
+from microfactory.adapters.db.one_statement import InsertBatch, NoConnection
 from microfactory.adapters.db.repositories import (AuditRepository, CatalogRepository, IdempotencyRepository,
                                                    NetworkRepository, OrderRepository)
 
@@ -37,21 +37,14 @@ class SqlUnitOfWork:
         target = EXTRA_REPOSITORIES.get(name)
         if target is None or "conn" not in self.__dict__:
             raise AttributeError(name)
-        if self.__dict__.get("one_statement"):
-            # its statements would commit one by one in autocommit: only the core repositories here
-            raise AttributeError(f"{name}: not available in a one-statement unit of work")
         module, cls = target.split(":")
         repo = getattr(importlib.import_module(f"microfactory.adapters.db.{module}"), cls)(self.conn)
         setattr(self, name, repo)
         return repo
 
-    def __init__(self, engine: Engine, readonly: bool = False, one_statement: bool = False) -> None:
+    def __init__(self, engine: Engine, readonly: bool = False) -> None:
         self.engine = engine
         self.readonly = readonly  # a read-only unit of work never takes SQLite's write lock
-        # PostgreSQL only: reads run in autocommit, inserts are collected and sent by send_batch()
-        # as one statement (see one_statement.py); any other write is refused.
-        self.one_statement = one_statement and engine.dialect.name == "postgresql"
-        self.batch: InsertBatch | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
         for name in EXTRA_REPOSITORIES:
@@ -59,50 +52,41 @@ class SqlUnitOfWork:
         self.conn = self.engine.connect()
         if self.readonly:
             self.conn = self.conn.execution_options(mf_readonly=True)
-        if self.one_statement:
-            self.conn = self.conn.execution_options(isolation_level="AUTOCOMMIT")
-            self.batch = InsertBatch()
-            self._tx = None
-        else:
-            self.batch = None
-            self._tx = self.conn.begin()
+        self._tx = self.conn.begin()
         self.network = NetworkRepository(self.conn)
         self.catalog = CatalogRepository(self.conn)
-        self.orders = OrderRepository(self.conn, self.batch)
-        self.idempotency = IdempotencyRepository(self.conn, self.batch)
-        self.audit = AuditRepository(self.conn, self.batch)
+        self.orders = OrderRepository(self.conn)
+        self.idempotency = IdempotencyRepository(self.conn)
+        self.audit = AuditRepository(self.conn)
         self.inventory = InventoryRepository(self.conn)
         return self
 
-    def send_batch(self, reference_version: int | None = None) -> bool:
-        """One-statement mode: send the collected inserts as one atomic statement.
-
-        With ``reference_version``, nothing is written unless the reference data is still at that
-        version (the caller validated against it). True when the rows went in; unique-key and
-        other errors raise as usual, with nothing written."""
-        if self.batch is None:
-            raise RuntimeError("send_batch() needs a unit of work in one-statement mode")
-        batch, self.batch = self.batch, InsertBatch()
-        guard = (REFERENCE_VERSION_GUARD, (reference_version,)) if reference_version is not None else (None, ())
-        return batch.send(self.conn, *guard) > 0
-
     def commit(self) -> None:
-        if self._tx is None:
-            raise RuntimeError("a unit of work in one-statement mode is sent with send_batch(), not committed")
         self._tx.commit()
         self._tx = self.conn.begin()
 
     def rollback(self) -> None:
-        if self._tx is None:
-            self.batch = InsertBatch()
-            return
         self._tx.rollback()
         self._tx = self.conn.begin()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
-            if self._tx is not None:
-                self._tx.rollback()
+            self._tx.rollback()
         finally:
             self.conn.close()
+
+
+class CollectingUnitOfWork:
+    """The inserts of a write, collected in memory without a connection, to be sent as one
+    statement (``batch.send_async``, the API's event loop). Only the core repositories' inserts
+    work; any read raises ``NeedsDatabase`` (the caller then takes the ordinary path)."""
+
+    def __init__(self) -> None:
+        self.batch = InsertBatch()
+        conn: Any = NoConnection()
+        self.network = NetworkRepository(conn)
+        self.catalog = CatalogRepository(conn)
+        self.orders = OrderRepository(conn, self.batch)
+        self.idempotency = IdempotencyRepository(conn, self.batch)
+        self.audit = AuditRepository(conn, self.batch)

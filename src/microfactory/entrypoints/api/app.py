@@ -61,6 +61,7 @@ def _lifespan(container: Container) -> Any:
             thread.start()
         _warm(container)
         yield
+        await container.close_async()
         stop.set()
         if thread is not None:
             thread.join(timeout=5)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -42,13 +43,34 @@ async def get_principal(c: Annotated[Container, Depends(get_container)],
     scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("Authorization must be 'Bearer <API token>'", field="authorization")
-    from microfactory.services.auth import authenticate_cached
-
     secret, now = secret.strip(), c.clock.now()
     principal = c.tokens.get(secret, now)
     if principal is not None:
         return principal
-    return await run_in_threadpool(authenticate_cached, c.tokens, lambda: c.uow(readonly=True), secret, now)
+    return await _look_up_once(c, secret, now)
+
+
+async def _look_up_once(c: Container, secret: str, now: Any) -> Principal:
+    """One database lookup per token at a time in this process: when a cached token's time is up,
+    every request in flight with it misses at once (32 per worker at concurrency 64); they all wait
+    for the first one's lookup instead of each taking a pooled connection for the same answer."""
+    from microfactory.services.auth import authenticate_cached, token_key
+
+    key, loop = token_key(secret), asyncio.get_running_loop()
+    pending = c.token_lookups.get(key)
+    if pending is None or pending.get_loop() is not loop:
+        pending = asyncio.ensure_future(run_in_threadpool(authenticate_cached, c.tokens,
+                                                          lambda: c.uow(readonly=True), secret, now))
+        c.token_lookups[key] = pending
+
+        def forget(done: asyncio.Future[Principal]) -> None:
+            if c.token_lookups.get(key) is done:
+                del c.token_lookups[key]
+            if not done.cancelled():
+                done.exception()  # retrieved here, so a refusal nobody else awaits is not logged as lost
+
+        pending.add_done_callback(forget)
+    return await asyncio.shield(pending)
 
 
 MAX_CURSOR = 2**31 - 1

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from microfactory.adapters.db import SqlUnitOfWork
+from microfactory.adapters.db.one_statement import REFERENCE_VERSION_GUARD, NeedsDatabase
+from microfactory.adapters.db.uow import CollectingUnitOfWork
 from microfactory.bootstrap import Container
 from microfactory.errors import Conflict, MicrofactoryError
 from microfactory.services.reference import Reference
@@ -35,30 +37,37 @@ def run_write(c: Container, fn: Callable[[SqlUnitOfWork], T], attempts: int = 3)
                    details={"retryable": True, "cause": type(last).__name__ if last else ""})
 
 
-def try_one_statement(c: Container, fn: Callable[[SqlUnitOfWork, Reference], T]) -> T | None:
-    """The fast path of a write that only inserts (PostgreSQL): ``fn`` validates against the cached
-    reference data (no round trip) and adds its rows, which then go in as one atomic statement,
+async def try_one_statement(c: Container, fn: Callable[[Any, Reference], T]) -> T | None:
+    """The fast path of a write that only inserts (PostgreSQL), on the event loop: ``fn`` validates
+    against the cached reference data and adds its rows to a collecting unit of work (no
+    connection, no round trip), which then go in as one atomic statement on the asyncio engine,
     guarded by the reference version it validated against (adapters/db/one_statement.py): one
-    round trip where the ordinary path takes eight (BEGIN, version, five inserts, COMMIT).
+    round trip and no thread hop, where the ordinary path takes eight (BEGIN, version, five
+    inserts, COMMIT) in the threadpool.
 
     None means "take the ordinary path" (``run_write``), which gives the right answer in every such
     case: SQLite, nothing cached yet, the reference data moved since it was cached, a unique key
     refused a row (a replay or a concurrent twin: the ordinary path looks first), the connection
-    failed, or ``fn`` refused the request (it is validated again against fresh data, so a stale
-    cache never turns a good request away). Nothing is written unless the statement succeeds."""
-    if c.engine.dialect.name != "postgresql":
-        return None
+    failed, ``fn`` needed to read (``NeedsDatabase``), or ``fn`` refused the request (it is
+    validated again against fresh data, so a stale cache never turns a good request away).
+    Nothing is written unless the statement succeeds."""
     peeked = c.reference.peek()
     if peeked is None:
         return None
+    engine = c.async_engine()
+    if engine is None:
+        return None
     version, ref = peeked
+    uow = CollectingUnitOfWork()
     try:
-        with c.uow(one_statement=True) as uow:
-            result = fn(uow, ref)
-            if uow.batch and not uow.send_batch(reference_version=version):
-                return None  # the reference data moved: validate again on the ordinary path
+        result = fn(uow, ref)
+        if not uow.batch:
             return result
-    except (IntegrityError, OperationalError, MicrofactoryError):
+        async with engine.connect() as conn:
+            if await uow.batch.send_async(conn, REFERENCE_VERSION_GUARD, (version,)) == 0:
+                return None  # the reference data moved: validate again on the ordinary path
+        return result
+    except (IntegrityError, OperationalError, InterfaceError, MicrofactoryError, NeedsDatabase):
         return None
 
 

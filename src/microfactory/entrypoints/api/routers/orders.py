@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from microfactory.adapters.files.scenario import parse_orders
 from microfactory.domain.access import Principal, Role, brand_scope, require, require_brand
@@ -38,8 +39,8 @@ def _scopes(p: Principal) -> dict[str, str | None]:
 @router.post("", status_code=201, response_model=OrderPublic,
              responses={**error_responses(401, 403, 404, 409, 413, 422),
                         200: {"model": OrderPublic, "description": "A replay: the order created the first time"}})
-def create(body: OrderCreate, c: ContainerDep, p: PrincipalDep, idempotency_key: IdemKey = None,
-           route: bool = Query(False, description="also place the order online at once (milliseconds)")) -> Any:
+async def create(body: OrderCreate, c: ContainerDep, p: PrincipalDep, idempotency_key: IdemKey = None,
+                 route: bool = Query(False, description="also place the order online at once (milliseconds)")) -> Any:
     """Create an order. Replaying the same Idempotency-Key or external_id returns the first order (200).
 
     With ``route=true`` the new order is placed on a site in the same transaction, against the
@@ -53,8 +54,8 @@ def create(body: OrderCreate, c: ContainerDep, p: PrincipalDep, idempotency_key:
                             network=ref.network, catalog=ref.catalog, look_first=False,
                             subscriptions=ref.subscriptions)
 
-    result = None if route else try_one_statement(c, fast)
-    if result is None:
+    result: Any = None if route else await try_one_statement(c, fast)
+    if result is None:  # the ordinary transaction, in the threadpool
         attempts = 0 if route or c.engine.dialect.name != "postgresql" else 1
 
         def work(uow: Any) -> Any:
@@ -72,7 +73,7 @@ def create(body: OrderCreate, c: ContainerDep, p: PrincipalDep, idempotency_key:
                 return type(result)(uow.orders.get(result.order.id), True)
             return result
 
-        result = run_write(c, work)
+        result = await run_in_threadpool(run_write, c, work)
     # order_view's output is the documented OrderPublic (tests check it against the schema): sent
     # as it is, without validating our own output again per request
     return JSONResponse(order_view(result.order), status_code=201 if result.created else 200)
