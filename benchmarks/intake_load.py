@@ -59,9 +59,10 @@ EXPLANATION = """\
 What our intake does per order (adapters/db/one_statement.py, entrypoints/api/writes.py): the bearer
 token comes from a per-process cache (`MICROFACTORY_TOKEN_CACHE_S`, 2 s; revocations are honoured
 within it, expiry at once); the request is validated against the network and catalog cached in the
-process (under the store's reference version); the order, its lines, its events, the
-Idempotency-Key record, the audit entry and any webhook outbox rows then go to PostgreSQL as one
-statement (data-modifying CTEs) in autocommit: one round trip, atomic on its own. The first INSERT
+process (under the store's reference version), on the event loop; the order, its lines, its
+events, the Idempotency-Key record, the audit entry and any webhook outbox rows then go to
+PostgreSQL as one statement (data-modifying CTEs) in autocommit on the process's asyncio engine:
+one round trip, atomic on its own, no threadpool hop. The first INSERT
 carries the guard "reference version unchanged", the others take their rows only if it did, so a
 catalog or network change made meanwhile by another process writes nothing and the request takes
 the ordinary transaction, which validates again. A replay (same Idempotency-Key or external id)
@@ -72,7 +73,10 @@ model again. The bare endpoint's transaction: BEGIN, order, lines, COMMIT (4 rou
 Earlier versions and what changed: 16 round trips in two transactions and 6.3-6.5 ms of worker CPU
 per order (first version); then 8 round trips (BEGIN, reference version, five inserts, COMMIT),
 2.7-3.8 ms, ratio 0.42-0.50 and p99 at concurrency 16 of 119 ms against the bare endpoint's 88 ms
-(15:26 run). Since then: the single statement; each API process caches the reference data at
+(15:26 run). Since then: the single statement, sent from the event loop; one token lookup at a
+time per token (at each cache expiry every request in flight missed at once, and at concurrency
+64 those lookups took enough connections to hit PostgreSQL's `max_connections`: 5 non-2xx in a
+development run); each API process caches the reference data at
 start-up and calls `gc.freeze()` (a full collection walked ~90k start-up objects, 25-50 ms pauses
 that landed on in-flight requests); and uvicorn runs with uvloop and httptools (now dependencies,
 as `uvicorn[standard]` would bring), for both servers alike, which makes the bare endpoint faster
