@@ -30,6 +30,8 @@ from microfactory.engines.routing.capacity import cumulative_capacity
 from microfactory.engines.routing.tables import Tables
 
 _CHUNK = 4096
+#: Polyak target: this share of |best value| above the best value (plus the mean option cost).
+_TARGET = 0.01
 
 
 def tail(lam: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -261,7 +263,7 @@ def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, ref
         norm = float((g * g).sum())
         if norm <= 1e-12 or stop():
             break
-        target = best_l + 0.01 * abs(best_l) + scale
+        target = best_l + _TARGET * abs(best_l) + scale
         lam = np.maximum(0.0, lam + theta * (target - value) / norm * g)
         if it & (it - 1) == 0:  # the mean restarts at every power of two: it covers the last half or more
             lam_sum[:], lam_n = 0.0, 0
