@@ -12,35 +12,35 @@ The first table added is the *anchor*; its INSERT carries an optional guard (a S
 INSERT takes its rows only if the anchor's did (``WHERE EXISTS (SELECT 1 FROM anchor)``). The
 statement returns how many anchor rows went in: 0 means the guard failed and nothing was written.
 
-The SQL text depends only on the tables, their columns and the number of rows of each, so it is
-built once per shape and kept; values travel as parameters, and each column of the VALUES list is
-cast to its table column's type in the select list. Only for PostgreSQL (SQLite has no data-modifying CTEs; its units of work run as before).
+The SQL text depends only on the tables and their columns, so it is built once per shape and kept;
+each table's rows travel as one JSON parameter, read back into the table's row type by
+``json_populate_recordset`` (so every value gets its column's type). Only for PostgreSQL (SQLite has no data-modifying CTEs; its units of work run as before).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 _SQL_CACHE: dict[tuple[Any, ...], str] = {}
-_TYPES: dict[tuple[str, str], str] = {}
 _LOCK = threading.Lock()
 
 
-def _sql_type(table: Table, column: str) -> str:
-    key = (table.name, column)
-    found = _TYPES.get(key)
-    if found is None:
-        found = table.c[column].type.compile(dialect=_DIALECT)
-        with _LOCK:
-            _TYPES[key] = found
-    return found
+def _json_value(value: Any) -> Any:
+    """Dates and times as ISO 8601 text (PostgreSQL reads them back into date / timestamp columns);
+    an aware time as naive UTC, as the store keeps them (a ``timestamp`` column ignores an offset)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _quote(name: str) -> str:
@@ -74,8 +74,8 @@ class InsertBatch:
         return list(self._tables)
 
     def statement(self, guard: str | None = None) -> tuple[str, list[Any]]:
-        """The SQL text and its positional parameters."""
-        shape = (guard, tuple((name, cols, len(rows)) for name, (_t, cols, rows) in self._tables.items()))
+        """The SQL text and its positional parameters: one JSON array of rows per table."""
+        shape = (guard, tuple((name, cols) for name, (_t, cols, _rows) in self._tables.items()))
         sql = _SQL_CACHE.get(shape)
         if sql is None:
             sql = self._build(guard)
@@ -83,23 +83,18 @@ class InsertBatch:
                 if len(_SQL_CACHE) > 512:
                     _SQL_CACHE.clear()
                 _SQL_CACHE[shape] = sql
-        params: list[Any] = []
-        for table, cols, rows in self._tables.values():
-            json_cols = [isinstance(table.c[c].type, JSON) for c in cols]
-            for row in rows:
-                params.extend(json.dumps(row[c]) if is_json and row[c] is not None else row[c]
-                              for c, is_json in zip(cols, json_cols))
-        return sql, params
+        return sql, [json.dumps(rows, default=_json_value) for _t, _cols, rows in self._tables.values()]
 
     def _build(self, guard: str | None) -> str:
+        # Each table's rows travel as one JSON array, turned into rows of the table's own type by
+        # json_populate_recordset: a handful of parameters whatever the number of rows (psycopg
+        # caches the parsing of a query with at most 50 parameters; a VALUES list of an order's
+        # 80 values was parsed again on every call), and one text per set of tables and columns.
         ctes = []
-        for n, (table, cols, rows) in enumerate(self._tables.values()):
-            # each column cast once, in the select list (the text stays short enough for psycopg
-            # to cache its parsing; it re-parses queries over 4 kB on every call)
-            one = "(" + ", ".join(["%s"] * len(cols)) + ")"
+        for n, (table, cols, _rows) in enumerate(self._tables.values()):
             names = ", ".join(_quote(c) for c in cols)
-            casts = ", ".join(f"CAST(v.{_quote(c)} AS {_sql_type(table, c)})" for c in cols)
-            source = f"SELECT {casts} FROM (VALUES {', '.join([one] * len(rows))}) AS v ({names})"
+            source = (f"SELECT {names} FROM json_populate_recordset(NULL::{_quote(table.name)}, "
+                      "CAST(%s AS json))")
             if n == 0:
                 condition = f" WHERE {guard}" if guard else ""
                 ctes.append(f"w0 AS (INSERT INTO {_quote(table.name)} ({names}) {source}{condition} RETURNING 1)")
@@ -110,9 +105,8 @@ class InsertBatch:
 
     def _ordered(self, guard: str | None, guard_params: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
         sql, params = self.statement(guard)
-        # the guard's placeholders come after the anchor's VALUES in the text (in its WHERE)
-        anchor_params = sum(len(cols) * len(rows) for _t, cols, rows in list(self._tables.values())[:1])
-        return sql, tuple(params[:anchor_params] + list(guard_params) + params[anchor_params:])
+        # the guard's placeholders come after the anchor's rows in the text (in its WHERE)
+        return sql, tuple(params[:1] + list(guard_params) + params[1:])
 
     async def send_async(self, conn: AsyncConnection, guard: str | None = None,
                          guard_params: tuple[Any, ...] = ()) -> int:
