@@ -7,6 +7,10 @@ comes from the setup key of the unit's previous operation; the operation (with i
 changeover) must fit in one open period of the unit (calendar, downtime, frozen work),
 and its worker must be free and available for the staffed part (the whole operation on a
 staffed unit, the changeover on an automated one). Frozen operations stay where they are.
+Some decode modes group by setup key (see :class:`DecodeMode`): prefer jobs that keep a
+unit's key, weigh changeovers in the choice of unit, or extend a run of a key on its unit
+with the jobs ready for it. The decoder runs compiled (``sitedecode``, numba; about ten
+times the Python loop, which stays as :meth:`Decoder.decode_reference`).
 
 Moves on the order: relocate a batch, swap two, move a segment, put a batch next to
 another of the same setup key (merging their changeovers), pull a late batch forward.
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 
 from microfactory.engines.scheduling.core import CoreProblem, TaskSol, evaluate
 from microfactory.engines.scheduling.problem import Interval
+from microfactory.engines.scheduling.sitedecode import Arrays
 
 Key = tuple[int, int]
 #: Home units: (unit set index of the decoder, setup key) -> machine index.
@@ -41,15 +46,22 @@ class DecodeMode:
     ``group``: among those, a job whose operation keeps the setup key of a unit free in
     that window goes first (no changeover), then the order decides.
     ``affinity``: a unit is chosen by its end time plus ``affinity`` x the changeover it needs.
+    ``run`` (>= 0): after an operation with a setup key is placed on a unit, every other job whose
+    next operation has that key, can go on that unit and is ready within ``run`` minutes of the
+    unit's new end follows it there at once, in the order's priority (one changeover for the
+    whole run of the key; -1: off).
     """
 
     slack: int = 0
     group: bool = False
     affinity: int = 0
+    run: int = -1
 
 
 #: Grouping modes the site local search tries besides plain non-delay decoding.
-GROUP_MODES = (DecodeMode(0, True, 1), DecodeMode(30, True, 1), DecodeMode(60, True, 3), DecodeMode(0, False, 1))
+GROUP_MODES = (DecodeMode(0, True, 1), DecodeMode(30, True, 1), DecodeMode(60, True, 3), DecodeMode(0, False, 1),
+               DecodeMode(0, True, 1, 120), DecodeMode(0, True, 1, 240), DecodeMode(30, True, 1, 120),
+               DecodeMode(0, True, 8, 240))
 
 
 def _fit(t: int, length: int, busy: list[Interval], ends: list[int]) -> int:
@@ -77,6 +89,8 @@ class Decoder:
         self.mode = mode or DecodeMode(slack)
         self.staff = [cp.staff_for(t.skill) if t.skill is not None else [] for t in cp.tasks]
         self._setup: dict[tuple[int, str | None, str | None], int] = {}
+        self._runs: dict[tuple[int, str | None], bool] = {}
+        self._arrays: Arrays | None = None
         self.mfree0 = [0] * len(cp.machines)
         self.mkey0: list[str | None] = [m.initial_key for m in cp.machines]
         self.mbusy: list[list[Interval]] = [sorted(m.blocked) for m in cp.machines]
@@ -139,11 +153,22 @@ class Decoder:
 
         ``home`` maps (unit set, setup key) to a home unit: another unit of the set costs
         :data:`HOME_PENALTY` minutes more in the choice of unit (keys kept apart by unit).
+        Runs compiled (``sitedecode``); :meth:`decode_reference` is the same in Python.
         """
+        if self._arrays is None:
+            self._arrays = Arrays(self)
+        mode = mode or self.mode
+        return self._arrays.decode(order, mode.slack, mode.group, mode.affinity, mode.run,
+                                   self.home_of(home) if home else None, cap, HOME_PENALTY)
+
+    def decode_reference(self, order: list[int], mode: DecodeMode | None = None, cap: Key | None = None,
+                         home: Home | None = None) -> dict[int, TaskSol] | None:
+        """:meth:`decode_capped` in plain Python (the reference the compiled decoder is tested against)."""
         cp = self.cp
         w = cp.weights
-        tard, co, mk = self.tard0, self.co0, self.mk0
+        totals = [self.tard0, self.co0, self.mk0]
         rank = {j: i for i, j in enumerate(order)}
+        big = len(rank)
         free, key = list(self.mfree0), list(self.mkey0)
         sbusy = [list(b) for b in self.sbusy0]
         sends = [[e for _s, e in b] for b in sbusy]
@@ -152,55 +177,90 @@ class Decoder:
         nxt = dict(self.next0)
         machines_of = self.machines_of
         mode = mode or self.mode
-        slack, group, affinity = mode.slack, mode.group, mode.affinity
+        slack, group, affinity, run = mode.slack, mode.group, mode.affinity, mode.run
         homes = self.home_of(home) if home else None
         tasks_ = cp.tasks
         msets, mset_of = self.msets, self.mset_of
+        fixed = cp.fixed
+
+        def advance(j: int, t: int, s: TaskSol) -> None:
+            """Book ``s`` of job ``j``'s task ``t`` and move the job to its next free task."""
+            sol[t] = s
+            r = s.end
+            totals[1] += s.setup
+            tasks = cp.jobs[j].tasks
+            k = tasks_[t].index + 1
+            while k < len(tasks) and tasks[k] in fixed:
+                r = max(r, fixed[tasks[k]].end)
+                k += 1
+            ready[j] = r
+            if k < len(tasks):
+                nxt[j] = tasks[k]
+            else:
+                del nxt[j]
+                job = cp.jobs[j]
+                end = sol[tasks[-1]].end
+                totals[2] = max(totals[2], end)
+                if job.due is not None and end > job.due:
+                    totals[0] += job.weight * (end - job.due)
+
+        def over() -> bool:
+            if cap is None:
+                return False
+            tard, co, mk = totals
+            t_lb = tard if w.tardiness > 0 else 0
+            return t_lb > cap[0] or t_lb == cap[0] and w.tardiness * tard + w.changeover * co + w.makespan * mk > cap[1]
+
         while nxt:
             first, pick, best_rank = -1, -1, -1
-            approx: dict[int, int] = {}
-            gfree = [min(free[m] for m in ms) for ms in msets]
+            gfree = [min([free[m] for m in ms]) for ms in msets]
+            approx = []
             for j, t in nxt.items():
                 a = gfree[mset_of[t]]
-                a = max(a, ready[j])
-                approx[j] = a
+                r = ready[j]
+                a = max(a, r)
+                approx.append((a, j, t))
                 if first < 0 or a < first:
                     first = a
             limit = first + slack
-            for j, a in approx.items():
+            for a, j, t in approx:
                 if a <= limit:
                     r = rank[j]
                     if group:
-                        t = nxt[j]
                         want = tasks_[t].key
                         if not any(key[m] == want and free[m] <= limit for m in machines_of[t]):
-                            r += len(rank)
+                            r += big
                     if pick < 0 or r < best_rank:
                         pick, best_rank = j, r
             t = nxt[pick]
             s = self._place(t, ready[pick], free, key, sbusy, sends, affinity, homes[t] if homes else -1)
-            sol[t] = s
-            ready[pick] = s.end
-            co += s.setup
-            tasks = cp.jobs[pick].tasks
-            k = cp.tasks[t].index + 1
-            while k < len(tasks) and tasks[k] in cp.fixed:
-                ready[pick] = max(ready[pick], cp.fixed[tasks[k]].end)
-                k += 1
-            if k < len(tasks):
-                nxt[pick] = tasks[k]
-            else:
-                del nxt[pick]
-                job = cp.jobs[pick]
-                end = sol[tasks[-1]].end
-                mk = max(mk, end)
-                if job.due is not None and end > job.due:
-                    tard += job.weight * (end - job.due)
-            if cap is not None:
-                t_lb = tard if w.tardiness > 0 else 0
-                if t_lb > cap[0] or t_lb == cap[0] and w.tardiness * tard + w.changeover * co + w.makespan * mk > cap[1]:
-                    return None
+            advance(pick, t, s)
+            if over():
+                return None
+            if run >= 0 and self.runs_on(tasks_[t].alts[s.alt][0], tasks_[t].key):
+                m = tasks_[t].alts[s.alt][0]
+                mates = self.by_key[(mset_of[t], tasks_[t].key)]
+                while True:
+                    pick, best_rank = -1, -1
+                    for u in mates:
+                        j = tasks_[u].job
+                        if nxt.get(j) == u and ready[j] <= free[m] + run and \
+                                (pick < 0 or rank[j] < best_rank):
+                            pick, best_rank = j, rank[j]
+                    if pick < 0:
+                        break
+                    u = nxt[pick]
+                    advance(pick, u, self._place(u, ready[pick], free, key, sbusy, sends, only=m))
+                    if over():
+                        return None
         return sol
+
+    def runs_on(self, m: int, k: str | None) -> bool:
+        """Whether unit ``m`` pays changeovers into setup key ``k`` (run extension is worth it)."""
+        v = self._runs.get((m, k))
+        if v is None:
+            v = self._runs[(m, k)] = k is not None and self.cp.machine_has_setups(m, {k})
+        return v
 
     def shared_keys(self) -> list[tuple[int, str | None]]:
         """(unit set, setup key) pairs of tasks that have several units with changeovers to choose from."""
@@ -224,10 +284,13 @@ class Decoder:
         return [home.get((self.mset_of[t], task.key), -1) for t, task in enumerate(self.cp.tasks)]
 
     def _place(self, t: int, ready: int, free: list[int], key: list[str | None],
-               sbusy: list[list[Interval]], sends: list[list[int]], affinity: int = 0, home: int = -1) -> TaskSol:
+               sbusy: list[list[Interval]], sends: list[list[int]], affinity: int = 0, home: int = -1,
+               only: int = -1) -> TaskSol:
         cp, task = self.cp, self.cp.tasks[t]
         best: tuple[int, int, TaskSol] | None = None
         for a, (m, d) in enumerate(task.alts):
+            if only >= 0 and m != only:
+                continue
             su = self.setup(m, key[m], task.key)
             wlen = su if cp.machines[m].automated else su + d
             pen = affinity * su + (HOME_PENALTY if home >= 0 and m != home else 0)
