@@ -70,9 +70,6 @@ class InsertBatch:
     def __bool__(self) -> bool:
         return bool(self._tables)
 
-    def tables(self) -> list[str]:
-        return list(self._tables)
-
     def statement(self, guard: str | None = None) -> tuple[str, list[Any]]:
         """The SQL text and its positional parameters: one JSON array of rows per table."""
         shape = (guard, tuple((name, cols) for name, (_t, cols, _rows) in self._tables.items()))
@@ -129,8 +126,6 @@ class NoConnection:
 
     def execute(self, *_args: Any, **_kwargs: Any) -> Any:
         raise NeedsDatabase()
-
-    exec_driver_sql = execute
 
 
 #: The guard that the reference data (network, catalog, webhook subscriptions) is still at a version.

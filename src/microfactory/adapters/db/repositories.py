@@ -125,7 +125,7 @@ def _order_row(order: Order) -> dict[str, Any]:
             "created_at": order.created, "keep_together": order.keep_together}
 
 
-class _Inserts:
+class InsertingRepository:
     """Repositories whose writes are inserts: straight away, or into a collecting unit of work's
     batch, sent later as one statement (see one_statement.py)."""
 
@@ -139,7 +139,7 @@ class _Inserts:
             self.conn.execute(table.insert(), rows)
 
 
-class OrderRepository(_Inserts):
+class OrderRepository(InsertingRepository):
     def __init__(self, conn: Connection, batch: InsertBatch | None = None) -> None:
         self.conn = conn
         self.batch = batch
@@ -259,7 +259,7 @@ class OrderRepository(_Inserts):
         self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == line_id).values(site_id=site_id))
 
 
-class IdempotencyRepository(_Inserts):
+class IdempotencyRepository(InsertingRepository):
     def __init__(self, conn: Connection, batch: InsertBatch | None = None) -> None:
         self.conn = conn
         self.batch = batch
@@ -273,7 +273,7 @@ class IdempotencyRepository(_Inserts):
                                           "status_code": status_code, "response": response, "created_at": at})
 
 
-class AuditRepository(_Inserts):
+class AuditRepository(InsertingRepository):
     def __init__(self, conn: Connection, batch: InsertBatch | None = None) -> None:
         self.conn = conn
         self.batch = batch

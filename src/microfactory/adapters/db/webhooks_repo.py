@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 
 from microfactory.adapters.db.one_statement import InsertBatch
+from microfactory.adapters.db.repositories import InsertingRepository
 from microfactory.adapters.db.tables_webhooks import webhook_deliveries as d
 from microfactory.adapters.db.tables_webhooks import webhook_subscriptions as s
 
 
-class WebhookRepository:
+class WebhookRepository(InsertingRepository):
     def __init__(self, conn: Connection, batch: InsertBatch | None = None) -> None:
         self.conn = conn
         self.batch = batch  # one-statement mode: the outbox rows go into the unit of work's batch
@@ -60,10 +61,8 @@ class WebhookRepository:
                 continue
             rows.append({"subscription_id": sub.id, "event": event, "payload": payload, "status": "pending",
                          "attempts": 0, "next_attempt_at": at, "created_at": at})
-        if rows and self.batch is not None:
-            self.batch.add(d, rows)
-        elif rows:
-            self.conn.execute(d.insert(), rows)
+        if rows:
+            self._insert(d, rows)
         return len(rows)
 
     def due(self, now: datetime, limit: int = 100) -> list[Any]:
