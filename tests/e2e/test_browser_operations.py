@@ -116,6 +116,13 @@ def test_site_schedule(env: dict[str, Any]) -> None:
     page.goto(f"{base}/ui/sites/mf-kreuzberg")
     assert page.locator("#gantt svg rect").count() > 10
     assert page.locator("table.heat td[title]").count() > 0
+    from microfactory.services.planning_views import schedule_view
+
+    with env["c"].uow(readonly=True) as uow:
+        summary = schedule_view(uow, "mf-kreuzberg")["plan"]["summary"]
+    figures = page.locator("#plan-figures .tile b").all_inner_texts()
+    assert figures[:2] == [str(summary["batches"]), str(len(summary["late_batches"]))]
+    assert summary["batches"] > 0
     shot(page, "06-site-schedule")
 
 
