@@ -100,7 +100,10 @@ def network_svg(places: Sequence[Place], flows: Sequence[Flow], width: int = 900
         colour = "#c53030" if p.down else KIND_COLOURS.get(p.kind, "#4a5568")
         shape = (f'<rect x="{x - 6:.1f}" y="{y - 6:.1f}" width="12" height="12" fill="{colour}"/>' if p.kind == "store"
                  else f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8" fill="{colour}" stroke="white" stroke-width="2"/>')
-        parts.append(f'<g class="place" data-id="{escape(p.id)}">{shape}<text x="{x + 10:.1f}" y="{y + 4:.1f}" '
+        # a label that would run off the right edge (~7 px a character at 12 px) goes to the left of its mark
+        left = x + 10 + 7 * (len(p.name) + (7 if p.down else 0)) > width
+        anchor = f'x="{x - 10:.1f}" text-anchor="end"' if left else f'x="{x + 10:.1f}"'
+        parts.append(f'<g class="place" data-id="{escape(p.id)}">{shape}<text {anchor} y="{y + 4:.1f}" '
                      f'font-size="12" paint-order="stroke" stroke="white" stroke-width="3">{escape(p.name)}'
                      f'{" (down)" if p.down else ""}</text><title>{escape(p.id)} · {escape(p.kind)}</title></g>')
     parts.append(_legend(width - 160, 24))

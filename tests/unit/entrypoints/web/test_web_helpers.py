@@ -118,3 +118,17 @@ def test_network_svg_draws_places_flows_and_legend() -> None:
     svg = network_svg(places, flows)
     assert svg.count('class="place"') == 2 and "A &amp; Co" in svg and "(down)" in svg
     assert svg.count("<title>L1</title></line>") == 1 and 'class="legend"' in svg
+
+
+def test_network_svg_keeps_labels_inside_the_map() -> None:
+    """A place at the right edge has its label to the left of its mark; others to the right."""
+    import re
+
+    places = [Place("w", "West", "microfactory", 52.5, 13.0),
+              Place("e", "Boxhagener Platz Shop", "store", 52.5, 13.6)]
+    svg = network_svg(places, [], width=900, height=600)
+    texts = {name: (float(x), "text-anchor=\"end\"" in attrs)
+             for attrs, x, name in re.findall(r'<text (.*?x="([\d.]+)".*?)>([^<]+)</text>', svg) if name in ("West", "Boxhagener Platz Shop")}
+    assert texts["West"][1] is False
+    x, left = texts["Boxhagener Platz Shop"]
+    assert left and x < 900
