@@ -79,9 +79,17 @@ def test_brand_sees_campaign_progress(env: dict[str, Any]) -> None:
 
 def test_scan_path_to_provenance_on_phone(env: dict[str, Any]) -> None:
     """The trace viewer gives a batch's label link; opened on a phone it shows provenance and no personal data."""
+    from microfactory.services import production, quality
+
     c = env["c"]
-    with c.uow(readonly=True) as uow:
+    with c.uow() as uow:  # the batch is made and inspected: its materials are issued from lots
         batch = next(b for b in uow.production.list_batches(site="mf-neukoelln", limit=50) if b.lines)
+        started = production.start_batch(uow, batch.id, now=NOW)
+        production.finish_batch(uow, batch.id, now=NOW)
+        inspected = quality.inspect_batch(uow, batch.id, [], inspector="qc-1", now=NOW)
+        uow.commit()
+    assert started["lots"] and inspected["accepted"]
+    with c.uow(readonly=True) as uow:
         orders = [uow.orders.get(ln.order_id) for ln in batch.lines]
         workers = [w.name or w.id for w in uow.network.get_site("mf-neukoelln").workers]
     context = env["browser"].new_context(viewport={"width": 1280, "height": 800})
@@ -97,6 +105,11 @@ def test_scan_path_to_provenance_on_phone(env: dict[str, Any]) -> None:
     assert response is not None and response.status == 200
     text = page.inner_text("body")
     assert batch.lot in text
+    assert "No material lots recorded" not in text and "Not inspected yet" not in text
+    assert page.locator("#materials li").count() >= len({u["item"] for u in started["lots"]})
+    assert page.locator("#inspections li").count() == 1
+    # the tote's canvas and ink have no supplier in the example network: the page says they are not counted
+    assert "Cotton canvas" in page.inner_text("#not-counted") and "Recycled polyester thread from" in text
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     for o in orders:
         assert o.id not in text

@@ -134,6 +134,13 @@ def test_labels_receipts_and_the_public_page(made: dict[str, Any]) -> None:
     assert client.get(f"/v1/batches/{batch.id}/receipt.svg").text.startswith("<svg")
     fp = client.get(f"/v1/batches/{batch.id}/footprint").json()
     assert fp["inbound_kg_co2e"] > 0 and fp["production_kg_co2e"] is None
+    with made["c"].uow(readonly=True) as uow:  # every material used is either a counted leg or named as not
+        network = uow.network.load()
+        catalog = uow.catalog.load(network)
+        used = {c["item"] for c in uow.production.consumption(batch.id)}
+    offered = {o.material for s in network.suppliers for o in s.offers}
+    assert {leg["item"] for leg in fp["inbound"]} == used & offered
+    assert fp["not_counted"] == sorted(catalog.materials[i].name for i in used - offered)
     _provenance_page(made, client)
 
 
@@ -149,6 +156,7 @@ def _provenance_page(made: dict[str, Any], client: TestClient) -> None:
         assert word not in html
     data = client.get(f"/01/{GTIN}/10/{lot}", headers={"Accept": "application/json"}).json()
     assert data["lot"] == lot and data["inspections_passed"] is True and data["transport_kg_co2e"] > 0
+    assert [leg["from"] for leg in data["transport_counted"]] and isinstance(data["transport_not_counted"], list)
     assert not any(word in str(data) for word in PERSONAL)
     missing = client.get(f"/01/{GTIN}/10/NOLOT")
     assert missing.status_code == 404 and "Lot not found" in missing.text

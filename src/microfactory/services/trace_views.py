@@ -115,13 +115,25 @@ def inbound_legs(uow: Any, batch: Batch, network: Network) -> list[dict[str, Any
     for c in uow.production.consumption(batch.id):
         found = _nearest_supplier(network, batch.site_id, c["item"])
         material = catalog.materials.get(c["item"])
-        if found is None or material is None:
+        if found is None or material is None:  # listed by not_counted()
             continue
         name, km = found
         leg = leg_emissions(INBOUND_MODE, km, c["qty"] * material.weight_kg_per_unit)
         legs.append({"stage": "to_site", "item": c["item"], "lot": c["lot"], "supplier": name,
                      "mode": INBOUND_MODE, "distance_km": round(km, 3), "kg_co2e": leg.kg_co2e})
     return legs
+
+
+def not_counted(uow: Any, batch: Batch, network: Network) -> list[str]:
+    """Names of the materials the batch used whose inbound leg is not in the footprint (no supplier of
+    the network offers them, so their way to the site is unknown)."""
+    catalog = uow.catalog.load(network)
+    out = set()
+    for c in uow.production.consumption(batch.id):
+        material = catalog.materials.get(c["item"])
+        if material is None or _nearest_supplier(network, batch.site_id, c["item"]) is None:
+            out.add(material.name if material else c["item"])
+    return sorted(out)
 
 
 def outbound_legs(uow: Any, batch: Batch) -> list[dict[str, Any]]:
@@ -143,6 +155,7 @@ def footprint(uow: Any, batch: Batch, network: Network | None = None) -> dict[st
     per_unit = inbound_kg / max(1, batch.units) + outbound_per_unit
     return {"per_unit_kg_co2e": round(per_unit, 4), "inbound_kg_co2e": round(inbound_kg, 4),
             "outbound_per_unit_kg_co2e": round(outbound_per_unit, 4), "production_kg_co2e": None,
+            "not_counted": not_counted(uow, batch, network),
             "included": "inbound material transport from the nearest supplier and recorded shipping legs; "
                         "production energy not included", "inbound": inbound, "outbound": outbound}
 
@@ -220,6 +233,9 @@ def provenance(uow: Any, gtin: str, lot: str, *, stem: str) -> dict[str, Any]:
     body["care"] = [c.meaning for c in care_instructions(product.care)]
     body["footprint_per_unit_kg_co2e"] = fp["per_unit_kg_co2e"]
     body["footprint_included"] = fp["included"]
+    body["transport_not_counted"] = fp["not_counted"]
+    body["transport_counted"] = [{"material": catalog.materials[leg["item"]].name, "from": leg["supplier"],
+                                  "distance_km": leg["distance_km"]} for leg in fp["inbound"]]
     return body
 
 

@@ -118,7 +118,8 @@ def _public_lot(m: PublicMaterialLot) -> PublicMaterialLot:
 
 
 def _public_leg(leg: TransportLeg) -> TransportLeg:
-    return TransportLeg(leg.stage, leg.mode, round(leg.distance_km), round(leg.kg_co2e, 3))
+    """A leg as shown to the public: whole kilometres, emissions to 0.1 g."""
+    return TransportLeg(leg.stage, leg.mode, round(leg.distance_km), round(leg.kg_co2e, 4))
 
 
 def provenance_view(graph: Genealogy, inp: ProvenanceInput) -> ProvenanceView:
@@ -145,6 +146,6 @@ def provenance_view(graph: Genealogy, inp: ProvenanceInput) -> ProvenanceView:
                           for i in inspections),
         inspections_passed=bool(inspections) and all(i.passed for i in inspections),
         transport=legs,
-        transport_kg_co2e=round(sum(leg.kg_co2e for leg in legs), 3),
+        transport_kg_co2e=round(sum(leg.kg_co2e for leg in legs), 4),
         product_kg_co2e=inp.product_kg_co2e,
     )

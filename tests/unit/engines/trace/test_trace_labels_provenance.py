@@ -136,7 +136,7 @@ def test_provenance_view_shows_where_when_what() -> None:
     assert view.uri == LINK.uri() and view.sites[0].name == "Atelier Nord"
     assert [m.origin_country for m in view.materials] == ["IT", "PT"]
     assert view.inspections_passed and view.people_involved == 2
-    assert view.transport_kg_co2e == pytest.approx(3.123)
+    assert view.transport_kg_co2e == pytest.approx(3.1234)  # to 0.1 g
 
 
 def test_provenance_view_leaks_no_personal_or_customer_data() -> None:
