@@ -120,3 +120,34 @@ def test_scan_path_to_provenance_on_phone(env: dict[str, Any]) -> None:
         assert name not in text
     shot(page, "12-provenance-phone")
     context.close()
+
+
+def test_quality_page_shows_chart_and_alerts(env: dict[str, Any]) -> None:
+    """Batches inspected with a run of defective units: the p-chart plots each inspection and lists the alert."""
+    from microfactory.domain.production import BatchStatus
+    from microfactory.services import production, quality
+
+    c = env["c"]
+    with c.uow() as uow:  # the first batch with lines is left to the provenance flow
+        batches = [b for b in uow.production.list_batches(site="mf-neukoelln", limit=50) if b.lines][1:]
+        batches = [b for b in batches if b.status is BatchStatus.PLANNED][:5]
+        family = quality.family_of(uow, batches[0])
+        batches = [b for b in batches if quality.family_of(uow, b) == family]
+        for k, b in enumerate(batches):
+            production.start_batch(uow, b.id, now=NOW)
+            production.finish_batch(uow, b.id, now=NOW)
+            defects = [{"class": "minor", "type": "print smudge", "unit": 0}] if k >= 2 else []
+            quality.inspect_batch(uow, b.id, defects, inspector="qc-1", now=NOW, action="hold")
+        uow.commit()
+        expected = quality.chart(uow, "mf-neukoelln", family)
+    assert len(batches) >= 3 and expected["alerts"]
+    context = env["browser"].new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, env["base"], "admin")
+    page.goto(f"{env['base']}/ui/quality?site=mf-neukoelln&family={family}")
+    assert page.locator("section.card svg circle").count() == len(expected["points"])
+    alerts = page.inner_text("ul.alerts")
+    assert "No alerts" not in alerts and "mf-neukoelln" in alerts
+    assert all(a["message"].split(": ", 1)[-1] in alerts for a in expected["alerts"])
+    shot(page, "13-quality")
+    context.close()

@@ -66,29 +66,34 @@ def p_chart(points: Sequence[dict[str, Any]], label: str, width: int = 720, heig
     """A p-chart: fraction defective per batch, centre line and per-batch 3-sigma limits."""
     if not points:
         return empty(label, width, height)
-    top = max(max(p["ucl"] for p in points), max(p["p"] for p in points), 0.01) * 1.1
-    left, right, y0, y1 = 44, width - 10, height - 26, 12
+    # a fraction defective is at most 100 %: the axis stops there (limits above it are drawn at the top)
+    top = min(1.0, max(max(p["ucl"] for p in points), max(p["p"] for p in points), 0.01) * 1.1)
+    left, right, y0, y1 = 44, width - 10, height - 26, 16
     n = len(points)
 
     def x(i: int) -> float:
         return left + (right - left) * (i + 0.5) / n
 
     def y(v: float) -> float:
-        return float(y0 - (y0 - y1) * v / top)
+        return float(y0 - (y0 - y1) * min(v, top) / top)
 
     ucl = " ".join(f"{x(i):.1f},{y(p['ucl']):.1f}" for i, p in enumerate(points))
     lcl = " ".join(f"{x(i):.1f},{y(p['lcl']):.1f}" for i, p in enumerate(points))
     line = " ".join(f"{x(i):.1f},{y(p['p']):.1f}" for i, p in enumerate(points))
     centre = y(points[0]["center"])
     parts = [f'<line x1="{left}" y1="{y0}" x2="{right}" y2="{y0}" stroke="#a0aec0"/>',
-             f'<text x="4" y="{y1 + 8}" font-size="10">{top:.1%}</text><text x="4" y="{y0}" font-size="10">0%</text>',
+             f'<text x="4" y="{y1 + 4}" font-size="10">{top:.0%}</text><text x="4" y="{y0}" font-size="10">0%</text>',
              (f'<line x1="{left}" y1="{centre:.1f}" x2="{right}" y2="{centre:.1f}" stroke="#2f855a" '
               f'stroke-dasharray="6 3"/><text x="{right}" y="{centre - 3:.1f}" text-anchor="end" font-size="10" '
               f'fill="#2f855a">centre {points[0]["center"]:.2%}</text>'),
              f'<polyline points="{ucl}" fill="none" stroke="#c53030" stroke-dasharray="3 3"/>',
              f'<polyline points="{lcl}" fill="none" stroke="#c53030" stroke-dasharray="3 3"/>',
              f'<polyline points="{line}" fill="none" stroke="#2b6cb0"/>']
+    every = max(1, n // 12)  # batch names under the axis, at most about 12 of them
     for i, p in enumerate(points):
+        if i % every == 0:
+            parts.append(f'<text x="{x(i):.1f}" y="{y0 + 16}" text-anchor="middle" font-size="9" fill="#718096">'
+                         f'{escape(str(p["batch_id"])[-7:])}</text>')
         out = p["p"] > p["ucl"] or p["p"] < p["lcl"]
         parts.append(f'<circle cx="{x(i):.1f}" cy="{y(p["p"]):.1f}" r="{5 if out else 3.5}" '
                      f'fill="{"#c53030" if out else "#2b6cb0"}"><title>{escape(str(p["batch_id"]))}: '

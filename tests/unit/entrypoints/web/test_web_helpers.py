@@ -95,6 +95,19 @@ def test_p_chart_marks_points_outside_limits() -> None:
     assert svg.count('fill="#c53030"><title>B2') == 1 and 'r="5"' in svg
 
 
+def test_p_chart_axis_stops_at_100_percent() -> None:
+    """A batch with every sampled unit defective is drawn at the top of an axis that ends at 100 %."""
+    import re
+
+    pts = [{"batch_id": "B1", "n": 1, "p": 1.0, "center": 0.025, "lcl": 0.0, "ucl": 0.49, "z": 6.2},
+           {"batch_id": "B2", "n": 1, "p": 0.0, "center": 0.025, "lcl": 0.0, "ucl": 1.3, "z": -0.2}]
+    svg = p_chart(pts, "p", height=240)
+    assert ">100%<" in svg and "110" not in svg
+    ys = [float(v) for v in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', svg)]
+    ucl = [float(xy.split(",")[1]) for xy in re.findall(r'<polyline points="([^"]*)"', svg)[0].split()]
+    assert min(ys) >= 16 and min(ucl) >= 16  # nothing drawn above the axis top (y grows downwards)
+
+
 @given(st.lists(st.tuples(st.floats(47, 55), st.floats(5, 15)), min_size=1, max_size=20))
 def test_projection_keeps_points_in_the_box(points: list[tuple[float, float]]) -> None:
     """Every projected point lies inside the drawing box (margin included)."""
