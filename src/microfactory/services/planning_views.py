@@ -83,8 +83,8 @@ def schedule_view(uow: Any, site_id: str) -> dict[str, Any]:
 
 def schedule_svg(uow: Any, site_id: str) -> str:
     """The active plan as an SVG Gantt chart."""
-    _meta, problem, schedule, _origin, _batches = stored_plan(uow, site_id)
-    return gantt_svg(problem, schedule)
+    _meta, problem, schedule, origin, _batches = stored_plan(uow, site_id)
+    return gantt_svg(problem, schedule, origin=origin)
 
 
 def folder_view(plan: FolderPlan) -> dict[str, Any]:

@@ -139,7 +139,7 @@ def _plan_folder(folder: Path, req: PlanRequest, site: str | None, now: str | No
     if gantt is not None:
         for sid, p in plans.items():
             path = gantt if len(plans) == 1 else gantt.with_name(f"{gantt.stem}-{sid}{gantt.suffix}")
-            path.write_text(gantt_svg(p.problem, p.schedule), encoding="utf-8")
+            path.write_text(gantt_svg(p.problem, p.schedule, origin=p.origin), encoding="utf-8")
     if json_out:
         dump_json(views[site] if site else {"sites": list(views.values())})
         return

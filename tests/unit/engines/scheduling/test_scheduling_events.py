@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+from datetime import datetime
 
 from tests.unit.engines.scheduling.conftest import FAST, batch, one_machine
 
@@ -113,7 +115,19 @@ def test_gantt_data_is_json_and_svg_has_every_op() -> None:
     assert json.loads(json.dumps(data))["site"] == "s"
     assert sum(len(r["ops"]) for r in data["rows"]) == len(s.ops)
     svg = gantt_svg(p, s)
-    assert svg.startswith("<svg") and svg.count("<title>") == len(s.ops)
+    assert svg.startswith("<svg") and len(re.findall(r"<title>[^<]* op \d+ · ", svg)) == len(s.ops)
+
+
+def test_gantt_axis_cuts_out_closed_time() -> None:
+    """Two open windows far apart: the second starts just after the first on the chart, labelled by day."""
+    p = one_machine(batch("b1", "A", 60), batch("b2", "A", 60), calendar=((0, 100), (1440, 1540)))
+    s = plan_site(p, SHORT)
+    assert {o.start >= 1440 for o in s.ops} == {False, True}  # one batch each day
+    svg = gantt_svg(p, s, width=1000, origin=datetime(2026, 12, 1, 8, 0))
+    bars = sorted((float(x), float(w)) for x, w in re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" '
+                                                             r'height="\d+" fill="#[0-9a-f]{6}"[^>]*><title>b', svg))
+    assert len(bars) == 2 and bars[1][0] - (bars[0][0] + bars[0][1]) < 0.2 * 1000  # not 1440/1540 of the width
+    assert "Tue 01 08:00" in svg and "Wed 02 08:00" in svg
 
 
 def test_checker_flags_overlap_skill_calendar_and_changeover() -> None:
