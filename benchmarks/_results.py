@@ -32,7 +32,7 @@ def record(name: str, markdown: str) -> None:
     with RESULTS.open("r+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         text = fh.read() or HEADER
-        pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+        pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
         text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
         fh.seek(0)
         fh.truncate()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI
@@ -38,7 +38,7 @@ def create_app() -> FastAPI:
         order_id = uuid.uuid4().hex
         with engine.begin() as conn:
             conn.execute(bare_orders.insert().values(id=order_id, brand=body["brand"], lat=body["customer"]["lat"],
-                                                     lon=body["customer"]["lon"], created=datetime.utcnow().isoformat()))
+                                                     lon=body["customer"]["lon"], created=datetime.now(UTC).isoformat()))
             conn.execute(bare_lines.insert(), [{"order_id": order_id, "product": ln["product"], "qty": ln["quantity"]}
                                                for ln in body["lines"]])
         return {"id": order_id}

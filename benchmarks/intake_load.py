@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import machine_line, md_table, record  # noqa: E402
+from _results import machine_line, md_table, record
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -116,7 +116,7 @@ def wait_up(url: str, timeout: float = 60) -> None:
         try:
             urllib.request.urlopen(url, timeout=2)
             return
-        except Exception:
+        except Exception:  # noqa: BLE001 - not up yet, whatever the error
             time.sleep(0.3)
     raise RuntimeError(f"{url} did not come up")
 
@@ -140,7 +140,7 @@ def run_wrk(url: str, conns: int, seconds: int, auth: str, prefix: str) -> dict[
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(f'path = "{path}"\nauth = "{auth}"\nprefix = "{prefix}"\n' + LUA)
     out = subprocess.run(["wrk", "-t", "2", "-c", str(conns), "-d", f"{seconds}s", "--latency", "-s", fh.name,
-                          "/".join(base)], capture_output=True, text=True, timeout=seconds + 60).stdout
+                          "/".join(base)], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
     def pct(p: str) -> float:

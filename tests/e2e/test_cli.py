@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -114,7 +115,7 @@ def test_demo_loads_the_example_without_serving(tmp_path: Path) -> None:
 def test_demo_opens_the_example_campaign_or_says_why_not(tmp_path: Path) -> None:
     """The demo opens campaigns.yaml on the wall clock: before the example's deadline the capsule is
     opened once; after it, the demo still runs and names the reason."""
-    from datetime import datetime, timezone
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     db = f"sqlite:///{tmp_path / 'demo.db'}"
@@ -122,7 +123,7 @@ def test_demo_opens_the_example_campaign_or_says_why_not(tmp_path: Path) -> None
     flat = " ".join(out.split())
     assert code == 0
     deadline = datetime(2026, 12, 12, 23, 59, tzinfo=ZoneInfo("Europe/Berlin"))
-    if datetime.now(timezone.utc) < deadline:
+    if datetime.now(UTC) < deadline:
         assert "campaigns: 1 opened, 0 already there" in flat
         code, out, _ = run("demo", "--db", db, "--no-serve")
         assert "campaigns: 0 opened, 1 already there" in " ".join(out.split())

@@ -21,12 +21,12 @@ JACKET = {"size": "M", "fabric": "denim-12oz"}
 
 def campaign_request(**over: Any) -> CampaignRequest:
     """A kiez capsule of one jean and one jacket made at Kreuzberg, closing 10 Dec 00:00 Berlin time."""
-    base: dict[str, Any] = dict(
-        brand="kiez", name="Winter capsule", campaign_id="CMP-W",
-        variants=(VariantRequest("kiez-jean", JEAN), VariantRequest("kiez-jacket", JACKET)),
-        deadline=datetime(2026, 12, 10, 0, 0), time_zone="Europe/Berlin", unit_price=120.0,
-        sites=("mf-kreuzberg",), window_start=date(2026, 12, 10), window_end=date(2026, 12, 18),
-        minimum_total=3)
+    base: dict[str, Any] = {
+        "brand": "kiez", "name": "Winter capsule", "campaign_id": "CMP-W",
+        "variants": (VariantRequest("kiez-jean", JEAN), VariantRequest("kiez-jacket", JACKET)),
+        "deadline": datetime(2026, 12, 10, 0, 0), "time_zone": "Europe/Berlin", "unit_price": 120.0,
+        "sites": ("mf-kreuzberg",), "window_start": date(2026, 12, 10), "window_end": date(2026, 12, 18),
+        "minimum_total": 3}
     base.update(over)
     return CampaignRequest(**base)
 

@@ -17,7 +17,7 @@ from microfactory.services.campaigns import (
 from tests.integration.demand_support import NOW, load_berlin, open_
 
 TEE = {"size": "M", "colour": "white", "design": "wave"}
-SPREE = dict(brand="spree", variants=(VariantRequest("spree-tee", TEE),), name="Spree capsule")
+SPREE = {"brand": "spree", "variants": (VariantRequest("spree-tee", TEE),), "name": "Spree capsule"}
 
 
 @pytest.fixture

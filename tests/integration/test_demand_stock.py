@@ -25,8 +25,8 @@ def berlin(container: Container) -> Container:
 
 
 def _policy(c: Container, **over: object) -> dict[str, object]:
-    base: dict[str, object] = dict(store="st-mitte", product="spree-tee", options=TEE, kind="stocked",
-                                   demand_per_day=4.0, sd_per_day=2.0, lead_time_days=4.0, service_level=0.95)
+    base: dict[str, object] = {"store": "st-mitte", "product": "spree-tee", "options": TEE, "kind": "stocked",
+                                   "demand_per_day": 4.0, "sd_per_day": 2.0, "lead_time_days": 4.0, "service_level": 0.95}
     base.update(over)
     with c.uow() as uow:
         view = set_policy(uow, PolicyRequest(**base), now=NOW, actor="test")  # type: ignore[arg-type]

@@ -53,9 +53,8 @@ class OptionGroup:
     def __post_init__(self) -> None:
         if self.kind is OptionKind.CHOICE and not self.values:
             raise InvalidInput(f"option {self.name}: a choice needs values", field="values")
-        if self.kind is OptionKind.NUMBER:
-            if self.min is None or self.max is None or self.min > self.max:
-                raise InvalidInput(f"option {self.name}: a number needs min <= max", field="min")
+        if self.kind is OptionKind.NUMBER and (self.min is None or self.max is None or self.min > self.max):
+            raise InvalidInput(f"option {self.name}: a number needs min <= max", field="min")
         if self.default is not None:  # canonical, so a defaulted choice gives the same SKU as an explicit one
             object.__setattr__(self, "default", self.normalise(self.default))
 

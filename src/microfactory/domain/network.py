@@ -11,6 +11,7 @@ from typing import Protocol, TypeVar
 from microfactory.domain.geo import Location
 from microfactory.errors import InvalidInput, NotFound
 
+
 class _HasId(Protocol):
     @property
     def id(self) -> str: ...

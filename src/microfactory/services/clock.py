@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 class SystemClock:
     """UTC wall clock, naive (the store keeps naive UTC)."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 @dataclass

@@ -65,7 +65,7 @@ def deliver_due(uow_factory: Callable[[], Any], send: Sender, now: datetime, *, 
             code, error = None, None
             try:
                 code = send(row.url, body, headers)
-            except Exception as exc:  # a subscriber's failure is recorded, never raised into our writes
+            except Exception as exc:  # noqa: BLE001 - a subscriber's failure is recorded, never raised into our writes
                 error = f"{type(exc).__name__}: {exc}"[:500]
             attempts = row.attempts + 1
             if code is not None and 200 <= code < 300:

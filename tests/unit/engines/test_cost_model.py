@@ -7,8 +7,15 @@ import math
 import pytest
 
 from microfactory.engines.cost_model import (
-    BomLine, CostParams, ProductionInput, carbon_cost, lateness_penalty, production_cost,
-    setup_batches, total_cost, transport_cost,
+    BomLine,
+    CostParams,
+    ProductionInput,
+    carbon_cost,
+    lateness_penalty,
+    production_cost,
+    setup_batches,
+    total_cost,
+    transport_cost,
 )
 from microfactory.engines.emissions import g_per_tkm
 from microfactory.errors import InvalidInput

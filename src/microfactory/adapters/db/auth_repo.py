@@ -21,7 +21,7 @@ class AuthRepository:
 
         Insert-or-ignore then read, so racing processes all end up with the first one stored."""
         upsert(self.conn, settings, [{"key": key, "value": {"secret": candidate}}], ["key"], update=False)
-        value = self.conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+        value = self.conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar_one()
         return str(value["secret"])
 
     def add_token(self, row: dict[str, Any]) -> None:

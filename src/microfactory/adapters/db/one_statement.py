@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Table
@@ -37,7 +37,7 @@ def _json_value(value: Any) -> Any:
     """Dates and times as ISO 8601 text (PostgreSQL reads them back into date / timestamp columns);
     an aware time as naive UTC, as the store keeps them (a ``timestamp`` column ignores an offset)."""
     if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
@@ -70,7 +70,7 @@ class ProductionRepository:
         if row is not None and row.status != status.value:
             from microfactory.adapters.db.webhooks_repo import WebhookRepository
 
-            when = at or datetime.utcnow().replace(microsecond=0)
+            when = at or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
             brands = sorted({r[0] for r in self.conn.execute(
                 select(t.orders.c.brand_id).join(t.batch_lines, t.batch_lines.c.order_id == t.orders.c.id)
                 .where(t.batch_lines.c.batch_id == batch_id))})

@@ -13,12 +13,24 @@ from microfactory.adapters.db import tables as t
 from microfactory.adapters.db.one_statement import InsertBatch
 from microfactory.adapters.db.upsert import upsert
 from microfactory.adapters.files import builders
-from microfactory.adapters.files.dump import material_to_dict, product_to_dict, site_to_dict, supplier_to_dict
+from microfactory.adapters.files.dump import (
+    material_to_dict,
+    product_to_dict,
+    site_to_dict,
+    supplier_to_dict,
+)
 from microfactory.adapters.files.located import Located
 from microfactory.domain.catalog import Catalog, Material
 from microfactory.domain.geo import Location
 from microfactory.domain.network import Brand, Network, Site, SiteStatus
-from microfactory.domain.orders import Channel, Delivery, Order, OrderLine, OrderStatus, StatusChanged
+from microfactory.domain.orders import (
+    Channel,
+    Delivery,
+    Order,
+    OrderLine,
+    OrderStatus,
+    StatusChanged,
+)
 from microfactory.errors import FileError, NotFound
 
 
@@ -288,5 +300,11 @@ class AuditRepository(InsertingRepository):
                  "entity_id": r.entity_id, "data": r.data} for r in rows]
 
 
-__all__ = ["NetworkRepository", "CatalogRepository", "OrderRepository", "IdempotencyRepository",
-           "AuditRepository", "delete"]
+__all__ = [
+    "AuditRepository",
+    "CatalogRepository",
+    "IdempotencyRepository",
+    "NetworkRepository",
+    "OrderRepository",
+    "delete",
+]

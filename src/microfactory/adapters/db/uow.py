@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import importlib
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
 
 from microfactory.adapters.db.inventory_repo import InventoryRepository
 from microfactory.adapters.db.one_statement import InsertBatch, NoConnection
-from microfactory.adapters.db.repositories import (AuditRepository, CatalogRepository, IdempotencyRepository,
-                                                   NetworkRepository, OrderRepository)
-
+from microfactory.adapters.db.repositories import (
+    AuditRepository,
+    CatalogRepository,
+    IdempotencyRepository,
+    NetworkRepository,
+    OrderRepository,
+)
 
 #: Repositories of the capabilities, created on first use: attribute -> "module:Class" under adapters.db.
 EXTRA_REPOSITORIES: dict[str, str] = {
@@ -46,7 +50,7 @@ class SqlUnitOfWork:
         self.engine = engine
         self.readonly = readonly  # a read-only unit of work never takes SQLite's write lock
 
-    def __enter__(self) -> SqlUnitOfWork:
+    def __enter__(self) -> Self:
         for name in EXTRA_REPOSITORIES:
             self.__dict__.pop(name, None)
         self.conn = self.engine.connect()

@@ -6,12 +6,33 @@ from datetime import date, time
 from typing import Any
 
 from microfactory.adapters.files.located import Located
-from microfactory.domain.catalog import (BomLine, Catalog, Condition, Material, Operation, OptionGroup,
-                                         OptionKind, Product, template_names)
+from microfactory.domain.catalog import (
+    BomLine,
+    Catalog,
+    Condition,
+    Material,
+    Operation,
+    OptionGroup,
+    OptionKind,
+    Product,
+    template_names,
+)
 from microfactory.domain.formula import Formula, FormulaError
 from microfactory.domain.geo import Location
-from microfactory.domain.network import (WEEKDAYS, Brand, Calendar, Network, Operator, Resource, Site,
-                                         SiteKind, SiteStatus, Supplier, SupplierOffer, Worker)
+from microfactory.domain.network import (
+    WEEKDAYS,
+    Brand,
+    Calendar,
+    Network,
+    Operator,
+    Resource,
+    Site,
+    SiteKind,
+    SiteStatus,
+    Supplier,
+    SupplierOffer,
+    Worker,
+)
 from microfactory.errors import FileProblem, MicrofactoryError
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from microfactory.adapters.files import builders
 from microfactory.adapters.files.located import CsvRow, Located, check_schema, load_yaml, read_csv
 from microfactory.domain.catalog import Catalog, Material, Product, make_variant, parse_options
 from microfactory.domain.geo import Location
 from microfactory.domain.network import Network, SiteKind
 from microfactory.domain.orders import Channel, Delivery, Order, OrderLine
-from microfactory.adapters.files import builders
 from microfactory.errors import FileError, FileProblem, MicrofactoryError
 
 ORDER_COLUMNS = ["order_id", "brand", "product", "options", "quantity", "customer_lat", "customer_lon",
@@ -114,9 +114,9 @@ def _load_catalog(path: Path, network: Network, problems: list[FileProblem]) -> 
 
 def parse_datetime(text: str) -> datetime:
     """ISO date-time; an offset is converted to UTC; stored naive in UTC."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    value = datetime.fromisoformat(text)
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
@@ -250,5 +250,14 @@ def _is_known_sku(sku: str, catalog: Catalog) -> bool:
     return any(sku.upper().startswith(p.id.upper() + "-") for p in catalog.products.values())
 
 
-__all__ = ["Scenario", "StockRow", "load_scenario", "parse_orders", "parse_inventory", "parse_datetime",
-           "Located", "Material", "Product"]
+__all__ = [
+    "Located",
+    "Material",
+    "Product",
+    "Scenario",
+    "StockRow",
+    "load_scenario",
+    "parse_datetime",
+    "parse_inventory",
+    "parse_orders",
+]

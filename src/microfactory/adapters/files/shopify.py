@@ -39,9 +39,9 @@ def verify(secret: str, body: bytes, header: str | None) -> None:
 def _product_for_sku(catalog: Catalog, sku: str) -> Product:
     best = None
     for p in catalog.products.values():
-        if sku.upper().startswith(p.id.upper() + "-") or sku.upper() == p.id.upper():
-            if best is None or len(p.id) > len(best.id):
-                best = p
+        matches = sku.upper().startswith(p.id.upper() + "-") or sku.upper() == p.id.upper()
+        if matches and (best is None or len(p.id) > len(best.id)):
+            best = p
     if best is None:
         raise InvalidInput(f"SKU {sku!r} matches no product", field="line_items.sku")
     return best

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -119,7 +119,7 @@ def create_app(container: Container) -> FastAPI:
         with container.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "database": container.engine.dialect.name, "version": __version__,
-                "time": datetime.utcnow()}
+                "time": datetime.now(UTC).replace(tzinfo=None)}
 
     for module in (network, orders, webhooks):
         app.include_router(module.router)

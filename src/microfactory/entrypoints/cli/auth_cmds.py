@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
-from microfactory.entrypoints.cli.common import DbOption, JsonOption, console, container, dump_json, handle_errors, table
+from microfactory.entrypoints.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    container,
+    dump_json,
+    handle_errors,
+    table,
+)
 from microfactory.services import auth
 
 tokens = typer.Typer(help="API tokens for the REST API (Authorization: Bearer <token>).", no_args_is_help=True)
@@ -17,9 +23,9 @@ ROLE_HELP = "admin | site_operator | brand | public"
 @tokens.command("create")
 @handle_errors
 def create_token(name: str = typer.Option(..., "--name"), role: str = typer.Option(..., "--role", help=ROLE_HELP),
-                 brand: Optional[str] = typer.Option(None, "--brand"), site: Optional[str] = typer.Option(None, "--site"),
+                 brand: str | None = typer.Option(None, "--brand"), site: str | None = typer.Option(None, "--site"),
                  days: int = typer.Option(90, "--days", help="expiry in days (0: never)"),
-                 db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+                 db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Create a token; the secret is printed once and stored only as a hash."""
     c = container(db)
     with c.uow() as uow:
@@ -34,7 +40,7 @@ def create_token(name: str = typer.Option(..., "--name"), role: str = typer.Opti
 
 @tokens.command("list")
 @handle_errors
-def list_tokens(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+def list_tokens(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Every token (never the secrets)."""
     c = container(db)
     with c.uow() as uow:
@@ -48,7 +54,7 @@ def list_tokens(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> No
 
 @tokens.command("revoke")
 @handle_errors
-def revoke(token_id: str, db: Optional[str] = DbOption) -> None:
+def revoke(token_id: str, db: str | None = DbOption) -> None:
     """Revoke a token (API workers refuse it within MICROFACTORY_TOKEN_CACHE_S seconds, default 2)."""
     c = container(db)
     with c.uow() as uow:
@@ -61,8 +67,8 @@ def revoke(token_id: str, db: Optional[str] = DbOption) -> None:
 @handle_errors
 def create_user(username: str, role: str = typer.Option(..., "--role", help=ROLE_HELP),
                 password: str = typer.Option(..., "--password", prompt=True, hide_input=True),
-                brand: Optional[str] = typer.Option(None, "--brand"), site: Optional[str] = typer.Option(None, "--site"),
-                db: Optional[str] = DbOption) -> None:
+                brand: str | None = typer.Option(None, "--brand"), site: str | None = typer.Option(None, "--site"),
+                db: str | None = DbOption) -> None:
     """Create a dashboard user (password stored as PBKDF2-SHA256)."""
     c = container(db)
     with c.uow() as uow:
@@ -81,7 +87,7 @@ hooks = typer.Typer(help="Outgoing webhooks (order and batch status changes).", 
 @hooks.command("subscribe")
 @handle_errors
 def hooks_subscribe(url: str, events: str = typer.Option("order.status_changed,batch.status_changed", "--events"),
-                    brand: Optional[str] = typer.Option(None, "--brand"), db: Optional[str] = DbOption,
+                    brand: str | None = typer.Option(None, "--brand"), db: str | None = DbOption,
                     json_out: bool = JsonOption) -> None:
     """Subscribe a URL; prints the signing secret once."""
     from microfactory.services import webhooks
@@ -95,7 +101,7 @@ def hooks_subscribe(url: str, events: str = typer.Option("order.status_changed,b
 
 @hooks.command("deliver")
 @handle_errors
-def hooks_deliver(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+def hooks_deliver(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Send every due delivery once (the API process does this in the background too)."""
     from microfactory.adapters.http_sender import HttpSender
     from microfactory.services.webhooks import deliver_due
@@ -107,7 +113,7 @@ def hooks_deliver(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> 
 
 @hooks.command("log")
 @handle_errors
-def hooks_log(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+def hooks_log(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """The latest deliveries."""
     c = container(db)
     with c.uow(readonly=True) as uow:

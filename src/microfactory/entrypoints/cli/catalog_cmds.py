@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 from microfactory.domain.catalog import parse_options
-from microfactory.entrypoints.cli.common import DbOption, JsonOption, container, dump_json, handle_errors, table
+from microfactory.entrypoints.cli.common import (
+    DbOption,
+    JsonOption,
+    container,
+    dump_json,
+    handle_errors,
+    table,
+)
 from microfactory.services.views import bom_view, site_view
 
 
 @handle_errors
-def sites(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+def sites(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """The sites of the stored network."""
     c = container(db)
     with c.uow() as uow:
@@ -28,7 +35,7 @@ def sites(db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
 
 @handle_errors
 def bom(product: str, options: str = typer.Option("", "--options", help="e.g. size=M;fabric=linen"),
-        db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+        db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Explode the modular BOM of one variant."""
     c = container(db)
     with c.uow() as uow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -13,8 +13,16 @@ from microfactory.adapters.files.generate import GenerateParams, generate_scenar
 from microfactory.adapters.files.located import schema as load_schema
 from microfactory.adapters.files.scenario import load_scenario
 from microfactory.entrypoints.cli import catalog_cmds, orders_cmds
-from microfactory.entrypoints.cli.common import (DbOption, JsonOption, console, container, dump_json,
-                                                 handle_errors, progress_bar, table)
+from microfactory.entrypoints.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    container,
+    dump_json,
+    handle_errors,
+    progress_bar,
+    table,
+)
 from microfactory.errors import InvalidInput
 from microfactory.services.scenario import load_folder
 
@@ -50,7 +58,7 @@ EXAMPLE = "examples/berlin"
 
 @app.command()
 @handle_errors
-def init(db: Optional[str] = DbOption) -> None:
+def init(db: str | None = DbOption) -> None:
     """Create or migrate the database."""
     c = container(db)
     console.print(f"database ready: {c.engine.url.render_as_string(hide_password=True)}")
@@ -58,7 +66,7 @@ def init(db: Optional[str] = DbOption) -> None:
 
 @app.command()
 @handle_errors
-def load(folder: Path, db: Optional[str] = DbOption, no_orders: bool = typer.Option(False, "--no-orders"),
+def load(folder: Path, db: str | None = DbOption, no_orders: bool = typer.Option(False, "--no-orders"),
          demand: bool = typer.Option(False, "--demand", help="also store policies.yaml and open campaigns.yaml"),
          json_out: bool = JsonOption) -> None:
     """Load a scenario folder (network, catalog, orders, stock) into the database, atomically.
@@ -124,7 +132,7 @@ def generate(out_dir: Path, sites: int = typer.Option(10, "--sites"), orders: in
 
 @app.command()
 @handle_errors
-def serve(db: Optional[str] = DbOption, host: str = typer.Option("127.0.0.1", "--host"),
+def serve(db: str | None = DbOption, host: str = typer.Option("127.0.0.1", "--host"),
           port: int = typer.Option(8000, "--port"), workers: int = typer.Option(1, "--workers")) -> None:
     """Serve the REST API (/v1, /docs) and the dashboard (/ui)."""
     import os
@@ -147,7 +155,7 @@ def _example_dir() -> Path:
 
 @app.command()
 @handle_errors
-def demo(db: Optional[str] = DbOption, port: int = typer.Option(8000, "--port"),
+def demo(db: str | None = DbOption, port: int = typer.Option(8000, "--port"),
          no_serve: bool = typer.Option(False, "--no-serve", help="load the example and stop")) -> None:
     """Initialise the database, load the Berlin example with its orders, and serve it."""
     c = container(db)

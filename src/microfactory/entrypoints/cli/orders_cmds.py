@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from microfactory.adapters.files.scenario import parse_orders
-from microfactory.entrypoints.cli.common import (DbOption, JsonOption, container, dump_json, handle_errors,
-                                                 progress_bar, table)
+from microfactory.entrypoints.cli.common import (
+    DbOption,
+    JsonOption,
+    container,
+    dump_json,
+    handle_errors,
+    progress_bar,
+    table,
+)
 from microfactory.errors import FileError, FileProblem
 from microfactory.services.intake import import_orders
 from microfactory.services.views import order_view
@@ -19,7 +25,7 @@ app = typer.Typer(help="Order intake and lookup.", no_args_is_help=True)
 
 @app.command("import")
 @handle_errors
-def import_(file: Path, db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+def import_(file: Path, db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """Import orders.csv into the stored network (idempotent by order id; all or nothing)."""
     c = container(db)
     try:
@@ -41,8 +47,8 @@ def import_(file: Path, db: Optional[str] = DbOption, json_out: bool = JsonOptio
 
 @app.command("list")
 @handle_errors
-def list_(db: Optional[str] = DbOption, brand: Optional[str] = typer.Option(None), status: Optional[str] = typer.Option(None),
-          limit: int = typer.Option(20), after: Optional[int] = typer.Option(None, help="cursor from the previous page"),
+def list_(db: str | None = DbOption, brand: str | None = typer.Option(None), status: str | None = typer.Option(None),
+          limit: int = typer.Option(20), after: int | None = typer.Option(None, help="cursor from the previous page"),
           json_out: bool = JsonOption) -> None:
     """List orders, oldest first, a page at a time."""
     c = container(db)
@@ -59,7 +65,7 @@ def list_(db: Optional[str] = DbOption, brand: Optional[str] = typer.Option(None
 
 @app.command("show")
 @handle_errors
-def show(order_id: str, db: Optional[str] = DbOption, json_out: bool = JsonOption) -> None:
+def show(order_id: str, db: str | None = DbOption, json_out: bool = JsonOption) -> None:
     """One order with its lines and history."""
     c = container(db)
     with c.uow() as uow:

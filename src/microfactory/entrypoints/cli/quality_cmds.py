@@ -59,8 +59,8 @@ def plan(lot: int = typer.Option(..., "--lot", help="lot (batch) size"),
 @app.command("inspect")
 @handle_errors
 def inspect(batch: str, inspector: str = typer.Option(..., "--inspector"),
-            defect: list[str] = typer.Option([], "--defect", help="CLASS:TYPE[:COUNT][@UNIT], repeatable"),  # noqa: B008
-            defects_file: Path | None = typer.Option(None, "--defects-file", help="JSON list of {class,type,count,unit}"),  # noqa: B008
+            defect: list[str] = typer.Option([], "--defect", help="CLASS:TYPE[:COUNT][@UNIT], repeatable"),
+            defects_file: Path | None = typer.Option(None, "--defects-file", help="JSON list of {class,type,count,unit}"),
             action: str = typer.Option("recommended", "--action", help="recommended, rework, remake or hold"),
             sample_size: int | None = typer.Option(None, "--sample-size"),
             db: str | None = DbOption, json_out: bool = JsonOption) -> None:

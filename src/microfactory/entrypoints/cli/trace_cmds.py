@@ -43,7 +43,7 @@ def verify(db: str | None = DbOption, json_out: bool = JsonOption) -> None:
 @app.command("export")
 @handle_errors
 def export(batch: str | None = typer.Option(None, "--batch"), order: str | None = typer.Option(None, "--order"),
-           out: Path | None = typer.Option(None, "--out", help="write the JSON-LD here instead of stdout"),  # noqa: B008
+           out: Path | None = typer.Option(None, "--out", help="write the JSON-LD here instead of stdout"),
            db: str | None = DbOption) -> None:
     """EPCIS 2.0 JSON-LD document of a batch or an order."""
     if (batch is None) == (order is None):
@@ -96,7 +96,7 @@ def back(batch: str, db: str | None = DbOption, json_out: bool = JsonOption) -> 
 
 @app.command("label")
 @handle_errors
-def label(batch: str, out: Path = typer.Option(..., "--out", help="file.svg or file.pdf"),  # noqa: B008
+def label(batch: str, out: Path = typer.Option(..., "--out", help="file.svg or file.pdf"),
           kind: str = typer.Option("sewn_in", "--kind", help="sewn_in or receipt"),
           db: str | None = DbOption) -> None:
     """The batch's sewn-in label or receipt: GS1 Digital Link QR code, care, carbon footprint."""

@@ -10,7 +10,14 @@ from starlette.concurrency import run_in_threadpool
 
 from microfactory.adapters.files.scenario import parse_orders
 from microfactory.domain.access import Principal, Role, brand_scope, require, require_brand
-from microfactory.entrypoints.api.deps import ContainerDep, CursorQ, LimitQ, PrincipalDep, UowDep, decode_cursor
+from microfactory.entrypoints.api.deps import (
+    ContainerDep,
+    CursorQ,
+    LimitQ,
+    PrincipalDep,
+    UowDep,
+    decode_cursor,
+)
 from microfactory.entrypoints.api.errors import error_responses
 from microfactory.entrypoints.api.schemas import OrderCreate, OrderPage, OrderPublic
 from microfactory.entrypoints.api.writes import run_write, try_one_statement

@@ -42,4 +42,4 @@ async def shopify_order_created(brand_id: str, request: Request, c: ContainerDep
     return order_view(result.order)
 
 
-__all__ = ["router", "BadSignature"]
+__all__ = ["BadSignature", "router"]
