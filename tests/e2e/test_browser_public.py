@@ -53,6 +53,7 @@ def test_pledge_on_public_campaign_page(env: dict[str, Any]) -> None:
     page.goto(f"{env['base']}/c/{env['campaign']}")
     before = int(page.inner_text("#units"))
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert "refunded in full" in page.inner_text("#terms") and page.inner_text("#brand").strip()
     shot(page, "08-campaign-phone")
     page.select_option("select[name=sku]", index=0)
     page.fill("input[name=quantity]", "2")

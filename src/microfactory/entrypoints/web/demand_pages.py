@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -63,12 +64,17 @@ def _public(uow: Any, campaign_id: str) -> tuple[dict[str, Any], list[dict[str, 
     from microfactory.services.campaigns import public_view
 
     row = uow.demand.get_campaign(campaign_id)
-    products = uow.catalog.load(uow.network.load(), brand=row["brand_id"]).products
+    network = uow.network.load()
+    products = uow.catalog.load(network, brand=row["brand_id"]).products
     names = {p.id: p.name for p in products.values()}
     variants = [{"sku": sku, "product": names.get(v["product"], v["product"]),
                  "options": ", ".join(f"{k} {val}" for k, val in sorted(v["options"].items()))}
                 for sku, v in sorted(row["spec"]["variants"].items())]
-    return public_view(row, names), variants
+    view = public_view(row, names)
+    deadline = datetime.fromisoformat(str(view["deadline"]))  # local time of the campaign's zone
+    view["deadline_text"] = f"{deadline:%a %d %b %Y, %H:%M}"
+    view["brand_name"] = next((b.name for b in network.brands if b.id == row["brand_id"]), "")
+    return view, variants
 
 
 def _campaign_page(request: Request, campaign_id: str, status: int = 200, **extra: Any) -> Response:
