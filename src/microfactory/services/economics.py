@@ -302,7 +302,7 @@ def kpi_report(uow: Any, start: datetime | None = None, end: datetime | None = N
         raise InvalidInput(f"a KPI period is at most {MAX_KPI_DAYS} days", field="to")
     repo = kpi_source(uow)
     orders = repo.orders(start, end, brand)
-    ids = [o["id"] for o in orders]
+    ids = repo.order_ids(start, end, brand)  # the same orders, as a query the others join on
     delivered, sites = repo.delivered_at(ids), repo.line_sites(ids)
     costs, kg = repo.assignment_costs(ids), repo.shipment_emissions(ids)
     records = tuple(OrderRecord(o["id"], o["brand"], sites.get(o["id"], ""), minute_of(o["created"]),
