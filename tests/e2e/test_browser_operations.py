@@ -91,9 +91,13 @@ def test_route_job_shows_progress_and_routes_lines(env: dict[str, Any]) -> None:
     assert seen in ("running", "done")
     assert page.get_attribute(".progress", "aria-valuenow") == "100"
     assert re.search(r"assigned\s+\d+", page.inner_text(".job-result"))
+    page.wait_for_selector("#job-summary")  # the finished page is rendered with its summary
+    placed, of = page.inner_text("#job-summary .tile:first-child").split("\n", 1)
     shot(page, "04-routing-job")
     with env["c"].uow(readonly=True) as uow:
         assert uow.orders.count().get("routed", 0) > 200
+        routed_lines = sum(1 for r in uow.routing.line_refs(statuses=("routed",)))
+    assert int(placed) == routed_lines and "of 295 lines placed" in of
     page.goto(f"{base}/ui/orders?status=routed")
     assert page.locator("table.list tbody tr").count() == 25
     page.click("a[rel=next]")

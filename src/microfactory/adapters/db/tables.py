@@ -350,3 +350,20 @@ returns = Table(
     Column("detail", JSON, nullable=False),
     Column("created_at", DateTime, nullable=False),
 )
+
+ui_jobs = Table(  # dashboard jobs (routing, planning, simulation): state shared by every worker
+    "ui_jobs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("label", String(300), nullable=False),
+    Column("status", String(16), nullable=False),       # running, done, failed
+    Column("progress", Float, nullable=False),
+    Column("message", String(300), nullable=False),
+    Column("result", JSON, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("elapsed_s", Float, nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),     # heartbeat of the worker running it
+    Index("ix_ui_jobs_owner_started", "owner", "started_at"),
+)

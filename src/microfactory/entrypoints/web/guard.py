@@ -49,7 +49,9 @@ def codec(request: Request) -> SessionCodec:
 def jobs(request: Request) -> JobRegistry:
     state = request.app.state
     if not hasattr(state, "ui_jobs"):
-        state.ui_jobs = JobRegistry()
+        from microfactory.adapters.db.jobs_repo import JobStore
+
+        state.ui_jobs = JobRegistry(JobStore(container(request).engine))
     return state.ui_jobs  # type: ignore[no-any-return]
 
 

@@ -48,6 +48,7 @@
       .then(function (job) {
         show(job);
         if (job.status === "running") { window.setTimeout(poll, 400); }
+        else { window.location.reload(); }  // the page renders the finished job's summary
       })
       .catch(function () { window.setTimeout(poll, 1500); });
   }
