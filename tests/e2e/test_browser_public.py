@@ -100,6 +100,9 @@ def test_scan_path_to_provenance_on_phone(env: dict[str, Any]) -> None:
     shot(desk, "11-trace-viewer")
     link = desk.get_attribute("#public-link", "href")
     assert link is not None and f"/10/{batch.lot}" in link
+    desk.click("a.lot-forward >> nth=0")  # recall path: from one of its material lots to every batch using it
+    desk.wait_for_selector("#trace-forward")
+    assert batch.id in desk.inner_text("#trace-forward table")
     context.close()
     context, page = _phone(env)
     response = page.goto(link)
