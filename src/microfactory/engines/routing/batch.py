@@ -91,8 +91,10 @@ def _route_lagrange(t: Tables, groups: NDArray[np.int64], params: RoutingParams,
         bb = batch_bound(t, asc.prices, lambda: now() > bb_end)
         bound = max(bound, bb.bound) if bb is not None else bound
     rows = make_rows(t, groups)
+    # other prices of the ascent get a construction each while that takes under a tenth of the limit
+    others_end = now() + 0.1 * params.time_limit_s
     plan = plan_from_prices(t, rows, asc.prices, np.arange(params.max_late_days + 1), lambda: now() > search_end,
-                            lambda: now() > chains_end)
+                            lambda: now() > chains_end, asc.others, lambda: now() > others_end)
     site_of, planned = plan.site[rows.row_of], plan.deadline[rows.row_of]
     res = evaluate(t, site_of, planned, "feasible", bound, now() - start, params.seed, "lagrange")
     res = _with_bound(res, bound, now() - start)

@@ -27,11 +27,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from microfactory.engines.routing.capacity import cumulative_capacity
+from microfactory.engines.routing.kernels import day_tables_c, full_c, step_c
 from microfactory.engines.routing.tables import Tables
 
 _CHUNK = 4096
 #: Polyak target: this share of |best value| above the best value (plus the mean option cost).
 _TARGET = 0.01
+#: Heavy-ball weight of the previous direction in the ascent's step direction.
+_MOMENTUM = 0.9
+#: Price vectors of the latest full evaluations kept as alternatives for the plan.
+_OTHERS = 6
 
 
 def tail(lam: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -206,6 +211,8 @@ class Ascent:
     bound: float
     iterations: int
     evaluations: int
+    #: Other prices worth building a plan from (latest full evaluations, last and mean iterates), newest first.
+    others: tuple[NDArray[np.float64], ...] = ()
 
 
 def _candidates(t: Tables, k: int) -> NDArray[np.int64]:
@@ -218,6 +225,48 @@ def _candidates(t: Tables, k: int) -> NDArray[np.int64]:
     return out
 
 
+class _Steps:
+    """The ascent's two evaluations at prices: one step over each line's candidate sites, and
+    the full bound over every site with the candidate refresh. Compiled (``kernels.py``) when the
+    static option tables are held, else the numpy reference forms above."""
+
+    def __init__(self, t: Tables, k: int) -> None:
+        self.t = t
+        self.type_of, self.minutes, self.late = work_types(t.minutes, np.full(len(t.due), t.late_cost))
+        self.inc = np.diff(cumulative_capacity(t), axis=2, prepend=0.0)
+        self.cand = _candidates(t, min(k, t.cost.shape[1]))
+        self.static = static_options(t, self.type_of)
+        self.o = _subset(t, self.type_of, self.cand, self.static)
+        self.use = np.zeros_like(t.cap)
+
+    def tables(self, prices: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        if self.static is None:
+            return day_tables(prices, self.minutes, self.late)
+        return day_tables_c(np.ascontiguousarray(prices), self.minutes, self.late)
+
+    def full(self, prices: NDArray[np.float64], w: NDArray[np.float64], refresh: bool) -> float:
+        """L at ``prices`` over every allowed site; with ``refresh`` the candidates are re-ranked."""
+        t, st = self.t, self.static
+        if st is None:
+            bound, cand = full_bound(t, prices, self.type_of, w, self.cand.shape[1] if refresh else 0, None,
+                                     self.cand if refresh else None)
+            if refresh:
+                self.cand, self.o = cand, _subset(t, self.type_of, cand, None)
+            return bound
+        lines = full_c(st.fixed, st.flat, w, t.unassigned_cost, self.cand, self.o.fixed, self.o.flat, refresh)
+        return lines - float((prices * self.inc).sum())
+
+    def step(self, prices: NDArray[np.float64], w: NDArray[np.float64], wd: NDArray[np.int64]
+             ) -> tuple[float, NDArray[np.float64]]:
+        """L over the candidates at ``prices`` and the cumulative usage (S, P, H) of the choice."""
+        t = self.t
+        if self.static is None:
+            site, day, val = choose(self.o, w, wd, t.unassigned_cost)
+            return float(val.sum() - (prices * self.inc).sum()), usage(t, site, day)
+        lines = step_c(self.o.site, self.o.fixed, self.o.flat, w, wd, t.minutes, t.unassigned_cost, self.use)
+        return lines - float((prices * self.inc).sum()), np.cumsum(self.use, axis=2)
+
+
 def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, refresh: int = 15,
            settle: float = 0.0, window: int = 8, may_settle: Callable[[], bool] = lambda: True) -> Ascent:
     """Projected subgradient ascent on λ with Polyak steps toward a moving target level.
@@ -225,46 +274,48 @@ def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, ref
     With ``settle`` > 0 the ascent also ends, once ``may_settle()``, when the best bound rose by
     less than ``settle`` (relative) over the last ``window`` full evaluations (it has converged;
     the time is the plan's)."""
-    type_of, minutes, late = work_types(t.minutes, np.full(len(t.due), t.late_cost))
+    ev = _Steps(t, k)
     ccum = cumulative_capacity(t)
-    inc = np.diff(ccum, axis=2, prepend=0.0)
     lam = np.zeros_like(t.cap)
-    cand = _candidates(t, min(k, t.cost.shape[1]))
-    static = static_options(t, type_of)
-    o = _subset(t, type_of, cand, static)
+    direction = np.zeros_like(lam)
     best_prices, best_bound, evals = np.zeros_like(lam), -np.inf, 0
     best_l, theta, stall, it = -np.inf, 1.0, 0, 0
     lam_sum, lam_n = np.zeros_like(lam), 0
     history: list[float] = []
+    seen: list[NDArray[np.float64]] = []
     scale = max(1.0, float(np.abs(t.cost[np.isfinite(t.cost)]).mean()) if np.isfinite(t.cost).any() else 1.0)
     for it in range(1, max_iter + 1):
         prices = tail(lam)
-        w, wd = day_tables(prices, minutes, late)
+        w, wd = ev.tables(prices)
         if it % refresh == 1:
-            bound, cand = full_bound(t, prices, type_of, w, cand.shape[1], static, cand)
+            bound = ev.full(prices, w, True)
             evals += 1
             if bound > best_bound:
                 best_bound, best_prices = bound, prices
-            o = _subset(t, type_of, cand, static)
+            seen = (seen + [prices])[-_OTHERS:]
             history.append(best_bound)
             if settle > 0 and len(history) > window and np.isfinite(history[-1 - window]) \
                     and history[-1] - history[-1 - window] <= settle * abs(history[-1]) and may_settle():
                 break
-        site, day, val = choose(o, w, wd, t.unassigned_cost)
-        value = float(val.sum() - (prices * inc).sum())
+        value, use = ev.step(prices, w, wd)
         if not np.isfinite(best_l) or value > best_l + 1e-9 * abs(best_l):
             best_l, stall = value, 0
         else:
             stall += 1
             if stall >= 8:
                 theta, stall = max(theta / 2, 1e-3), 0
-        g = usage(t, site, day) - ccum
+        g = use - ccum
         g = np.where((lam <= 0) & (g < 0), 0.0, g)
-        norm = float((g * g).sum())
-        if norm <= 1e-12 or stop():
+        if float((g * g).sum()) <= 1e-12 or stop():
             break
+        # heavy ball: the previous direction carries on (projected like the subgradient)
+        direction = g + _MOMENTUM * direction
+        direction = np.where((lam <= 0) & (direction < 0), 0.0, direction)
+        norm = float((direction * direction).sum())
+        if norm <= 1e-12:   # the two cancel out: restart from the subgradient
+            direction, norm = g, float((g * g).sum())
         target = best_l + _TARGET * abs(best_l) + scale
-        lam = np.maximum(0.0, lam + theta * (target - value) / norm * g)
+        lam = np.maximum(0.0, lam + theta * (target - value) / norm * direction)
         if it & (it - 1) == 0:  # the mean restarts at every power of two: it covers the last half or more
             lam_sum[:], lam_n = 0.0, 0
         lam_sum += lam
@@ -272,8 +323,10 @@ def ascend(t: Tables, k: int, stop: Callable[[], bool], max_iter: int = 400, ref
     # L is concave, so L at the mean of the late iterates is at least their mean L (often more).
     for cand_lam in (lam, lam_sum / max(lam_n, 1)):
         prices = tail(cand_lam)
-        bound, _ = full_bound(t, prices, type_of, day_tables(prices, minutes, late)[0], 0, static)
+        bound = ev.full(prices, ev.tables(prices)[0], False)
         evals += 1
         if bound > best_bound:
             best_bound, best_prices = bound, prices
-    return Ascent(best_prices, best_bound, it, evals)
+        seen.append(prices)
+    others = tuple(p for p in seen[::-1] if p is not best_prices)
+    return Ascent(best_prices, best_bound, it, evals, others)

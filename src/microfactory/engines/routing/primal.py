@@ -10,7 +10,7 @@ time limit (``rounding.insert`` / ``rounding.improve``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +23,8 @@ from microfactory.engines.routing.search import consolidate_late, local_search
 from microfactory.engines.routing.tables import Tables
 
 _CHUNK = 4096
+#: Above this many rows only one price vector and one order are constructed (each takes seconds).
+SMALL_ROWS = 20_000
 
 
 def priced_rows(t: Tables, rows: Rows, prices: NDArray[np.float64], keep: int = 12
@@ -140,24 +142,30 @@ def plan_cost(t: Tables, rows: Rows, plan: Plan) -> float:
 
 
 def plan_from_prices(t: Tables, rows: Rows, prices: NDArray[np.float64], lv: NDArray[np.int64],
-                     stop: Callable[[], bool], search_stop: Callable[[], bool] | None = None) -> Plan:
-    """The better of two priced constructions (earliest due first; highest regret first),
+                     stop: Callable[[], bool], search_stop: Callable[[], bool] | None = None,
+                     others: Sequence[NDArray[np.float64]] = (), others_stop: Callable[[], bool] | None = None
+                     ) -> Plan:
+    """The cheapest of the priced constructions (earliest due first; highest regret first) at
+    ``prices`` and, up to ``SMALL_ROWS`` rows and until ``others_stop``, at each of ``others``,
     then moves and ejection chains (``search.local_search``) until ``search_stop`` (default
     ``stop``), then late rows made on time at no extra money (``search.consolidate_late``,
     passes until one changes nothing) until ``stop``."""
-    site, day, regret, top = priced_rows(t, rows, prices)
-    opts = _TopOptions(t, rows, prices, lv, top)
-    orders = (np.lexsort((-regret, rows.due)).tolist(), np.argsort(-regret, kind="stable").tolist())
-    best: tuple[float, Plan, Ledger] | None = None
-    for order in orders:
-        plan, ledger = _construct(t, rows, prices, lv, (site, day, opts), order)
-        money = plan_cost(t, rows, plan)
-        if best is None or money < best[0]:
-            best = (money, plan, ledger)
-        if stop() or len(order) > 20_000:
+    best: tuple[float, Plan, Ledger, NDArray[np.float64]] | None = None
+    for k, at in enumerate([prices, *others]):
+        if k and (len(rows.due) > SMALL_ROWS or stop() or (others_stop is not None and others_stop())):
             break
+        site, day, regret, top = priced_rows(t, rows, at)
+        opts = _TopOptions(t, rows, at, lv, top)
+        orders = (np.lexsort((-regret, rows.due)).tolist(), np.argsort(-regret, kind="stable").tolist())
+        for order in orders:
+            plan, ledger = _construct(t, rows, at, lv, (site, day, opts), order)
+            money = plan_cost(t, rows, plan)
+            if best is None or money < best[0]:
+                best = (money, plan, ledger, at)
+            if stop() or len(order) > SMALL_ROWS:
+                break
     assert best is not None
-    local_search(t, rows, best[1], best[2], lv, search_stop or stop, prices)
+    local_search(t, rows, best[1], best[2], lv, search_stop or stop, best[3])
     changed = True
     while changed and not stop():
         changed = consolidate_late(t, rows, best[1], best[2], lv, stop) > 0
