@@ -141,6 +141,15 @@ def test_site_schedule(env: dict[str, Any]) -> None:
 
     with env["c"].uow(readonly=True) as uow:
         summary = schedule_view(uow, "mf-kreuzberg")["plan"]["summary"]
+    from microfactory.entrypoints.web.views import first_work_day
+
+    with env["c"].uow(readonly=True) as uow:
+        day, work = first_work_day(schedule_view(uow, "mf-kreuzberg")["work_orders"], env["c"].clock.now())
+    page.click("#work-orders summary")
+    assert day is not None and day in page.inner_text("#work-orders summary")
+    assert page.locator("#work-orders tbody tr").count() == len(work) > 0
+    starts = page.locator("#work-orders tbody tr td:first-child").all_inner_texts()
+    assert starts == sorted(starts)
     figures = page.locator("#plan-figures .tile b").all_inner_texts()
     assert figures[:2] == [str(summary["batches"]), str(len(summary["late_batches"]))]
     assert summary["batches"] > 0

@@ -134,18 +134,28 @@ def site_page(uow: Any, p: Principal, site_id: str, now: datetime, days: int = 7
     processes = sorted({r["process"] for r in cap["items"]})
     dates = [(now.date() + timedelta(days=k)).isoformat() for k in range(days)]
     grid = {(r["process"], r["day"]): r for r in cap["items"]}
-    gantt, plan = None, None
+    gantt, plan, work_day, work = None, None, None, []
     if site.resources:
         from microfactory.services.planning_views import schedule_svg, schedule_view
 
         try:
-            plan = schedule_view(uow, site_id)["plan"]
-            gantt = schedule_svg(uow, site_id)
+            sched = schedule_view(uow, site_id)
+            plan, gantt = sched["plan"], schedule_svg(uow, site_id)
+            work_day, work = first_work_day(sched["work_orders"], now)
         except NotFound:  # the site has no plan yet: the page shows capacity only
             plan, gantt = None, None
     lines = uow.routing.line_refs(statuses=OPEN_LINES, site_id=site_id)
     return {"site": site, "processes": processes, "dates": dates, "grid": grid, "gantt": gantt, "plan": plan,
-            "open_lines": len(lines), "line_refs": lines[:50]}
+            "open_lines": len(lines), "line_refs": lines[:50], "work_day": work_day, "work": work}
+
+
+def first_work_day(work_orders: list[dict[str, Any]], now: datetime) -> tuple[str | None, list[dict[str, Any]]]:
+    """The work orders of the first day, from today on, that has any, in start order (the floor's list)."""
+    days = sorted({w["start"][:10] for w in work_orders if w["end"][:10] >= now.date().isoformat()})
+    if not days:
+        return None, []
+    return days[0], sorted((w for w in work_orders if w["start"][:10] == days[0]),
+                           key=lambda w: (w["start"], w["resource"], w["unit"]))
 
 
 def moved_lines(uow: Any, line_ids: list[str]) -> list[dict[str, Any]]:
