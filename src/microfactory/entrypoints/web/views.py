@@ -134,7 +134,8 @@ def site_page(uow: Any, p: Principal, site_id: str, now: datetime, days: int = 7
     processes = sorted({r["process"] for r in cap["items"]})
     dates = [(now.date() + timedelta(days=k)).isoformat() for k in range(days)]
     grid = {(r["process"], r["day"]): r for r in cap["items"]}
-    gantt, plan, work_day, work = None, None, None, []
+    gantt, plan, work_day = None, None, None
+    work: list[dict[str, Any]] = []
     if site.resources:
         from microfactory.services.planning_views import schedule_svg, schedule_view
 
