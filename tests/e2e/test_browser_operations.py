@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from microfactory.domain.access import Principal, Role
 from tests.e2e.browser_support import (
     chromium,
     free_port,
@@ -123,6 +124,16 @@ def test_route_job_shows_progress_and_routes_lines(env: dict[str, Any]) -> None:
     assert len(totals) == 1 + len(item["candidates"])
     assert all(site in why.locator(".rejected").inner_text() for site in item["rejected"])
     shot(page, "05b-order-why")
+    from microfactory.entrypoints.web.views import booked
+
+    with env["c"].uow(readonly=True) as uow:  # the overview shows each site's booked share after routing
+        rows = booked(uow, Principal(Role.ADMIN, "admin"), env["c"].clock.now().date())
+    page.goto(f"{base}/ui")
+    text = page.inner_text("#booked")
+    assert rows and any(r["share"] > 0 for r in rows)
+    for r in rows:
+        assert f"{r['site']} {r['process']} {r['share']:.1%}" in text
+    shot(page, "02b-overview-booked")
 
 
 def test_site_schedule(env: dict[str, Any]) -> None:
@@ -188,6 +199,8 @@ def test_brand_sees_only_its_own_work(env: dict[str, Any]) -> None:
     page.goto(f"{base}/ui/orders?status=routed")
     brands = set(page.locator("table.list tbody tr td:nth-child(2)").all_inner_texts())
     assert brands == {"spree"}
+    page.goto(f"{base}/ui")
+    assert page.locator("#booked").count() == 0  # sites' bookings sum every brand's work
     response = page.goto(f"{base}/ui/sites/mf-kreuzberg")
     assert response is not None and response.status == 403
     context.close()

@@ -60,7 +60,7 @@ def logout(request: Request, user: UserDep, csrf: Csrf) -> Response:
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, user: UserDep) -> Response:
     with container(request).uow(readonly=True) as uow:
-        data = views.overview(uow, user)
+        data = views.overview(uow, user, container(request).clock.now().date())
     return page(request, "overview.html", user, **data)
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from microfactory.domain.access import Principal, Role, brand_scope, require, site_scope
+from microfactory.domain.network import SiteKind
 from microfactory.entrypoints.web import charts
 from microfactory.entrypoints.web.netmap import Flow, Place, network_svg
 from microfactory.errors import NotFound
@@ -32,8 +33,31 @@ def status_counts(uow: Any, p: Principal) -> dict[str, int]:
     return out
 
 
-def overview(uow: Any, p: Principal) -> dict[str, Any]:
-    """Status counts and KPI charts (lead time, on-time rate, emissions, utilisation)."""
+def booked(uow: Any, p: Principal, today: date, days: int = 7) -> list[dict[str, Any]]:
+    """Per microfactory in the caller's scope: the share of its busiest process's minutes already
+    booked by routing over the next ``days`` days. Not for brands (it sums every brand's work)."""
+    from microfactory.services.routing_views import capacity_view
+
+    if p.role is Role.BRAND:
+        return []
+    out = []
+    for s in uow.network.load().sites:
+        if s.kind is not SiteKind.MICROFACTORY or (p.site is not None and s.id != p.site):
+            continue
+        cap: dict[str, float] = {}
+        res: dict[str, float] = {}
+        for r in capacity_view(uow, s.id, today, days)["items"]:
+            cap[r["process"]] = cap.get(r["process"], 0.0) + r["capacity_min"]
+            res[r["process"]] = res.get(r["process"], 0.0) + r["reserved_min"]
+        shares = {q: res[q] / c for q, c in cap.items() if c > 0}
+        if shares:
+            busiest = max(sorted(shares), key=lambda q: shares[q])
+            out.append({"site": s.id, "process": busiest, "share": shares[busiest], "down": s.status.value == "down"})
+    return out
+
+
+def overview(uow: Any, p: Principal, today: date | None = None) -> dict[str, Any]:
+    """Status counts and KPI charts (lead time, on-time rate, emissions, utilisation, booked capacity)."""
     from microfactory.services.economics import kpis_view
 
     brand, site = scopes(p)
@@ -47,7 +71,10 @@ def overview(uow: Any, p: Principal) -> dict[str, Any]:
             "lead_svg": charts.bar_chart(list(lead["histogram"].items()), "lead time (days)", unit=" orders"),
             "ontime_svg": charts.meter(k.get("on_time_rate"), "on-time rate"),
             "util_svg": charts.bar_chart([(s, round(100 * v, 1)) for s, v in util], "utilisation %", unit="%"),
-            "emissions": k.get("kg_co2e_per_order"), "lead": lead}
+            "emissions": k.get("kg_co2e_per_order"), "lead": lead,
+            "booked": (rows := booked(uow, p, today) if today is not None else []),
+            "booked_svg": charts.bar_chart([(r["site"].removeprefix("mf-"), round(100 * r["share"], 1)) for r in rows],
+                                           "booked %", unit="%")}
 
 
 def board(uow: Any, p: Principal, status: str | None, q: str | None, cursor: int | None,
