@@ -129,7 +129,7 @@ class JobRegistry:
         def run() -> None:
             try:
                 job.result = work(report)
-                job.progress, job.status, job.message = 1.0, "done", "done"
+                job.progress, job.status, job.message = 1.0, "done", "finished"
             except MicrofactoryError as exc:
                 job.status, job.error, job.message = "failed", exc.message, "failed"
             except Exception as exc:  # reported on the page and logged, never swallowed silently
