@@ -21,10 +21,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from microfactory.engines.routing.classes import Rows
-from microfactory.engines.routing.rounding import Ledger, Plan, best_option, current_cost
+from microfactory.engines.routing.kernels import chain_rows, move_rows
+from microfactory.engines.routing.rounding import Ledger, Plan, best_option
 from microfactory.engines.routing.tables import Tables
 
 _EPS = 1e-7
+_CHUNK = 4096
 _WIDTHS = ((0, 0), (3, 4), (6, 8), (12, 16), (24, 32), (200, 64))   # (full options, evictions) per round; 0: moves only
 
 
@@ -185,26 +187,111 @@ def _move(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, bt: Batches, r: int
 def relocation(t: Tables, rows: Rows, prices: NDArray[np.float64] | None, cur: NDArray[np.float64]
                ) -> NDArray[np.float64]:
     """Per row, its cheapest on-time reduced cost at another site minus its cost now (low = easy to move)."""
-    cost = rows.cost
-    if prices is not None:
-        site_work = np.einsum("rp,sp->rs", rows.minutes, prices.mean(axis=2), optimize=True)
-        cost = cost + site_work
-    second = np.partition(cost, 1, axis=1)[:, 1] if cost.shape[1] > 1 else np.full(len(cur), np.inf)
-    return np.nan_to_num(second - cur, posinf=1e18)
+    return np.nan_to_num(second_reduced(rows, prices) - cur, posinf=1e18)
+
+
+def second_reduced(rows: Rows, prices: NDArray[np.float64] | None) -> NDArray[np.float64]:
+    """Per row, its second cheapest on-time reduced cost over the sites (``relocation`` without the cost now)."""
+    r_count, s_count = rows.cost.shape
+    if s_count < 2:
+        return np.full(r_count, np.inf)
+    out = np.empty(r_count)
+    mean = prices.mean(axis=2) if prices is not None else None
+    for a in range(0, r_count, _CHUNK):
+        cost = rows.cost[a:a + _CHUNK]
+        if mean is not None:
+            cost = cost + rows.minutes[a:a + _CHUNK] @ mean.T
+        out[a:a + _CHUNK] = np.partition(cost, 1, axis=1)[:, 1]
+    return out
+
+
+def _leaving(site: NDArray[np.int64], key: NDArray[np.int64], qty: NDArray[np.float64], bt: Batches
+             ) -> NDArray[np.float64]:
+    """``Batches.leaving`` from the rows' key and quantity arrays (key -1: a group, 0)."""
+    on = (site >= 0) & (key >= 0)
+    out = np.zeros(len(site))
+    s, k = site[on], key[on]
+    u = bt.units[s, k]
+    mb, sc = bt.min_batch[s], bt.short_cost[s]
+    out[on] = (np.where(u > 1e-9, np.maximum(mb - u, 0.0), 0.0)
+               - np.where(u - qty[on] > 1e-9, np.maximum(mb - u + qty[on], 0.0), 0.0)) * sc
+    return out
+
+
+def current_costs(t: Tables, rows: Rows, plan: Plan) -> NDArray[np.float64]:
+    """``rounding.current_cost`` of every row."""
+    out = t.unassigned_cost * rows.count
+    on = np.nonzero(plan.site >= 0)[0]
+    late = np.maximum(0, plan.deadline[on] - rows.base(t, on, plan.site[on]))
+    out[on] = rows.cost[on, plan.site[on]] + t.late_cost * rows.count[on] * late
+    return np.asarray(out, dtype=np.float64)
+
+
+def compiled_search(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, bt: Batches, lv: NDArray[np.int64],
+                    cur: NDArray[np.float64], floor: NDArray[np.float64], prices: NDArray[np.float64] | None,
+                    stop: Callable[[], bool]) -> tuple[int, int] | None:
+    """The moves and ejection chains of ``local_search``, compiled (``kernels.move_rows`` and
+    ``kernels.chain_rows``, same rules): passes of moves until one moves nothing, then a pass of
+    chains at the current width; a chain pass that makes nothing widens the neighbourhood
+    (``_WIDTHS``). Ends after the widest or at ``stop()`` (checked every ``_CHUNK`` rows).
+    None (nothing done) when the compiled form does not apply: tracked materials or per-line
+    delivery days."""
+    if ledger.stock or len(t.dl_key):
+        return None
+    key = np.array([kq[0][0] if len(kq) == 1 else -1 for kq in bt.keys], dtype=np.int64)
+    qty = np.array([kq[0][1] if len(kq) == 1 else 0.0 for kq in bt.keys])
+    tail = (plan.site, plan.deadline, plan.ucum, plan.ccum, plan.slack, rows.cost, rows.due, rows.release,
+            t.delivery, t.earliest, rows.minutes, rows.count, float(t.late_cost), int(lv.max(initial=0)), key, qty,
+            bt.units, bt.min_batch, bt.short_cost, cur)
+    second = second_reduced(rows, prices)
+    moves = chains = 0
+    level = 1
+    while level < len(_WIDTHS) and not stop():
+        while not stop():
+            potential = cur - floor + _leaving(plan.site, key, qty, bt)
+            order = np.argsort(-potential, kind="stable")
+            order = order[potential[order] > 1e-6]
+            made = 0
+            for a in range(0, len(order), _CHUNK):
+                if stop():
+                    break
+                made += move_rows(order[a:a + _CHUNK], *tail)
+            moves += made
+            if made == 0:
+                break
+        potential = cur - floor
+        order = np.argsort(-potential, kind="stable")
+        order = order[potential[order] > 1e-6]
+        reloc = np.nan_to_num(second - cur, posinf=1e18)
+        on = np.nonzero(plan.site >= 0)[0]
+        members = on[np.lexsort((reloc[on], plan.site[on]))]
+        starts = np.searchsorted(plan.site[members], np.arange(t.cap.shape[0] + 1)).astype(np.int64)
+        made = 0
+        for a in range(0, len(order), _CHUNK):
+            if stop():
+                break
+            made += chain_rows(order[a:a + _CHUNK], members, starts, _WIDTHS[level][0], _WIDTHS[level][1], *tail)
+        chains += made
+        level = level if made else level + 1
+    return moves, chains
 
 
 def local_search(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, lv: NDArray[np.int64],
-                 stop: Callable[[], bool], prices: NDArray[np.float64] | None = None) -> tuple[int, int]:
+                 stop: Callable[[], bool], prices: NDArray[np.float64] | None = None,
+                 compiled: bool = True) -> tuple[int, int]:
     """Passes of moves (first rounds: moves only, cheap at scale), then moves and ejection chains
-    until ``stop()``; a pass that changes nothing widens the
-    chains' neighbourhood (``_WIDTHS``), and the search ends after the widest changes nothing.
-    Returns (moves, chains) made."""
+    until ``stop()``; a pass that changes nothing widens the chains' neighbourhood (``_WIDTHS``),
+    and the search ends after the widest changes nothing. Compiled (``compiled_search``) when it
+    applies (``compiled``; False keeps the Python reference). Returns (moves, chains) made."""
     if stop():
         return 0, 0
-    cur = np.array([current_cost(t, rows, plan, r) for r in range(len(plan.site))])
+    cur = current_costs(t, rows, plan)
     floor = rows.cost.min(axis=1, initial=np.inf)
-    reloc = relocation(t, rows, prices, cur)
     bt = Batches(t, rows, plan)
+    fast = compiled_search(t, rows, plan, ledger, bt, lv, cur, floor, prices, stop) if compiled else None
+    if fast is not None:
+        return fast
+    reloc = relocation(t, rows, prices, cur)
     moves = chains = level = 0
     while level < len(_WIDTHS) and not stop():
         changed = False

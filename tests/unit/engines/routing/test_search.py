@@ -90,6 +90,48 @@ def test_local_search_never_raises_money_or_overbooks(seed: int, n_sites: int, n
     assert (np.cumsum(use, axis=2) <= cumulative_capacity(t) + 1e-6).all()
 
 
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 6), st.integers(5, 60), st.floats(0.6, 1.5), st.booleans())
+def test_compiled_search_matches_the_reference_neighbourhood(seed: int, n_sites: int, n_lines: int, load: float,
+                                                            start_empty: bool) -> None:
+    """The compiled moves and chains keep every calendar, never raise the money with the shortfall,
+    and leave no plain move the Python reference (``_move``) would still make, nor (with both at
+    their widest) a plan the reference search improves much."""
+    from microfactory.engines.routing.search import Batches, _move, current_costs
+
+    pb = generate(n_sites, n_lines, load, seed=seed)
+    t = build_tables(pb, LARGE)
+    rows = make_rows(t, group_ids(pb, LARGE))
+    cheapest = np.where(np.isfinite(rows.cost).any(axis=1), rows.cost.argmin(axis=1), -1)
+    start = [-1] * len(rows.qty) if start_empty else cheapest.tolist()
+    plan, ledger = _plan(t, rows, start)
+    if not start_empty:     # trim the cheapest-site plan to fit: drop rows from the end while overbooked
+        for r in range(len(rows.qty) - 1, -1, -1):
+            if (plan.slack >= -1e-7).all():
+                break
+            if plan.site[r] < 0:
+                continue
+            plan.book(int(plan.site[r]), int(plan.deadline[r]), rows.minutes[r], -1.0)
+            plan.site[r] = -1
+    before = plan_cost(t, rows, plan) + Batches(t, rows, plan).total()
+    local_search(t, rows, plan, ledger, np.arange(6), lambda: False)
+    bt = Batches(t, rows, plan)
+    after = plan_cost(t, rows, plan) + bt.total()
+    assert after <= before + 1e-6
+    use = np.zeros_like(t.cap)
+    for r in np.nonzero(plan.site >= 0)[0]:
+        s = plan.site[r]
+        assert np.isfinite(rows.cost[r, s]) and plan.deadline[r] >= rows.first_day(t, r, s)
+        use[s, :, plan.deadline[r]] += rows.minutes[r]
+    assert (np.cumsum(use, axis=2) <= cumulative_capacity(t) + 1e-6).all()
+    assert np.allclose(np.cumsum(use, axis=2), plan.ucum)
+    cur = current_costs(t, rows, plan)
+    potential = cur - rows.cost.min(axis=1, initial=np.inf) + bt.leaving(plan.site)
+    assert not any(_move(t, rows, plan, ledger, bt, r, np.arange(6), cur) for r in np.nonzero(potential > 1e-6)[0])
+    local_search(t, rows, plan, ledger, np.arange(6), lambda: False, compiled=False)
+    assert plan_cost(t, rows, plan) + Batches(t, rows, plan).total() >= 0.98 * after
+
+
 def test_move_dissolves_a_small_batch_when_the_shortfall_outweighs_transport() -> None:
     """A lone unit below site B's minimum batch moves to A (a bit farther) when the shortfall costs more."""
     a = RoutingSite(id="A", lat=51.5, lon=0.0, capacity={"sewing": (600.0,)})
