@@ -78,12 +78,13 @@ def _route_lagrange(t: Tables, groups: NDArray[np.int64], params: RoutingParams,
     # ... and the moves and chains leave a little of it for making late lines on time at no extra money.
     chains_end = search_end - min(0.05 * params.time_limit_s, 0.1 + 2e-5 * n)
     # The ascent gets its share of the limit, and after it keeps going while its bound still rises
-    # (by 0.01 % over its last 8 full evaluations), until the time the priced construction needs
-    # (~50 µs per line, ~0.05 µs per line and site) plus a tenth of the limit for the search.
-    construct = 5e-5 * n + 5e-8 * n * s_count
+    # (by 0.002 % over its last 8 full evaluations), until the time the priced construction needs
+    # (~20 µs per line, ~0.05 µs per line and site) plus a twentieth of the limit for the search
+    # (better prices give a better bound and a better priced plan; the compiled search is quick).
+    construct = 2e-5 * n + 5e-8 * n * s_count
     share = start + params.ascent_share * params.time_limit_s
-    split = max(share, chains_end - 0.1 * params.time_limit_s - construct)
-    asc = ascend(t, params.candidates_per_line, lambda: now() > split, params.iterations, settle=1e-4,
+    split = max(share, chains_end - 0.05 * params.time_limit_s - construct)
+    asc = ascend(t, params.candidates_per_line, lambda: now() > split, params.iterations, settle=2e-5,
                  may_settle=lambda: now() > share)
     bound = asc.bound
     if n * s_count <= BATCH_BOUND_CELLS:   # the minimum-batch bound, where it is cheap (up to ~1 s)

@@ -9,7 +9,7 @@ in one pass over the lines without temporaries, several times faster at 100k lin
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from numpy.typing import NDArray
 
 
@@ -376,3 +376,57 @@ def chain_rows(order: NDArray[np.int64], members: NDArray[np.int64], starts: NDA
             _site_slack(ccum, ucum, slack, s0)
             _shift(units, min_batch, short_cost, s0, kr, qr)
     return made
+
+
+#: Line blocks of the parallel forms (each block has its own buffers; blocks run on numba's threads).
+BLOCKS = 8
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def step_p(site: NDArray[np.int64], fixed: NDArray[np.float64], flat: NDArray[np.int64],
+           w: NDArray[np.float64], wd: NDArray[np.int64], minutes: NDArray[np.float64], unassigned: float,
+           use: NDArray[np.float64]) -> float:  # pragma: no cover - compiled
+    """``step_c`` over ``BLOCKS`` blocks of lines in parallel (usage summed from per-block arrays)."""
+    n = fixed.shape[0]
+    size = (n + BLOCKS - 1) // BLOCKS
+    part = np.zeros((BLOCKS,) + use.shape)
+    totals = np.zeros(BLOCKS)
+    for b in prange(BLOCKS):
+        a, z = b * size, min(n, (b + 1) * size)
+        if a < z:
+            totals[b] = step_c(site[a:z], fixed[a:z], flat[a:z], w, wd, minutes[a:z], unassigned, part[b])
+    use[:] = 0.0
+    for b in range(BLOCKS):
+        use += part[b]
+    return float(totals.sum())
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def full_p(fixed: NDArray[np.float64], flat: NDArray[np.int32], w: NDArray[np.float64], unassigned: float,
+           best: NDArray[np.int64], sub_fixed: NDArray[np.float64], sub_flat: NDArray[np.int64],
+           refresh: bool) -> float:  # pragma: no cover - compiled
+    """``full_c`` over ``BLOCKS`` blocks of lines in parallel."""
+    n = fixed.shape[0]
+    size = (n + BLOCKS - 1) // BLOCKS
+    totals = np.zeros(BLOCKS)
+    for b in prange(BLOCKS):
+        a, z = b * size, min(n, (b + 1) * size)
+        if a < z:
+            totals[b] = full_c(fixed[a:z], flat[a:z], w, unassigned, best[a:z], sub_fixed[a:z], sub_flat[a:z],
+                               refresh)
+    return float(totals.sum())
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def day_tables_p(prices: NDArray[np.float64], minutes: NDArray[np.float64], late: NDArray[np.float64]
+                 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:  # pragma: no cover - compiled
+    """``day_tables_c`` with the types in parallel."""
+    t_count = minutes.shape[0]
+    s_count, _, h = prices.shape
+    w = np.empty((t_count, s_count, h))
+    wd = np.empty((t_count, s_count, h), dtype=np.int64)
+    for ty in prange(t_count):
+        a, b = day_tables_c(prices, minutes[ty:ty + 1], late[ty:ty + 1])
+        w[ty] = a[0]
+        wd[ty] = b[0]
+    return w, wd

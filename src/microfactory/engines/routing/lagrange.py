@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from microfactory.engines.routing.capacity import cumulative_capacity
-from microfactory.engines.routing.kernels import day_tables_c, full_c, step_c
+from microfactory.engines.routing.kernels import day_tables_p, full_p, step_p
 from microfactory.engines.routing.tables import Tables
 
 _CHUNK = 4096
@@ -242,7 +242,7 @@ class _Steps:
     def tables(self, prices: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         if self.static is None:
             return day_tables(prices, self.minutes, self.late)
-        return day_tables_c(np.ascontiguousarray(prices), self.minutes, self.late)
+        return day_tables_p(np.ascontiguousarray(prices), self.minutes, self.late)
 
     def full(self, prices: NDArray[np.float64], w: NDArray[np.float64], refresh: bool) -> float:
         """L at ``prices`` over every allowed site; with ``refresh`` the candidates are re-ranked."""
@@ -253,7 +253,7 @@ class _Steps:
             if refresh:
                 self.cand, self.o = cand, _subset(t, self.type_of, cand, None)
             return bound
-        lines = full_c(st.fixed, st.flat, w, t.unassigned_cost, self.cand, self.o.fixed, self.o.flat, refresh)
+        lines = full_p(st.fixed, st.flat, w, t.unassigned_cost, self.cand, self.o.fixed, self.o.flat, refresh)
         return lines - float((prices * self.inc).sum())
 
     def step(self, prices: NDArray[np.float64], w: NDArray[np.float64], wd: NDArray[np.int64]
@@ -263,7 +263,7 @@ class _Steps:
         if self.static is None:
             site, day, val = choose(self.o, w, wd, t.unassigned_cost)
             return float(val.sum() - (prices * self.inc).sum()), usage(t, site, day)
-        lines = step_c(self.o.site, self.o.fixed, self.o.flat, w, wd, t.minutes, t.unassigned_cost, self.use)
+        lines = step_p(self.o.site, self.o.fixed, self.o.flat, w, wd, t.minutes, t.unassigned_cost, self.use)
         return lines - float((prices * self.inc).sum()), np.cumsum(self.use, axis=2)
 
 

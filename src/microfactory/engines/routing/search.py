@@ -27,6 +27,7 @@ from microfactory.engines.routing.tables import Tables
 
 _EPS = 1e-7
 _CHUNK = 4096
+_CHAIN_CHUNK = 256   # rows per compiled chain call (a wide chain pass takes up to ~0.1 ms per row)
 _WIDTHS = ((0, 0), (3, 4), (6, 8), (12, 16), (24, 32), (200, 64))   # (full options, evictions) per round; 0: moves only
 
 
@@ -233,7 +234,8 @@ def compiled_search(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, bt: Batch
     """The moves and ejection chains of ``local_search``, compiled (``kernels.move_rows`` and
     ``kernels.chain_rows``, same rules): passes of moves until one moves nothing, then a pass of
     chains at the current width; a chain pass that makes nothing widens the neighbourhood
-    (``_WIDTHS``). Ends after the widest or at ``stop()`` (checked every ``_CHUNK`` rows).
+    (``_WIDTHS``). Ends after the widest or at ``stop()`` (checked every ``_CHUNK`` rows of moves,
+    ``_CHAIN_CHUNK`` of chains).
     None (nothing done) when the compiled form does not apply: tracked materials or per-line
     delivery days."""
     if ledger.stock or len(t.dl_key):
@@ -267,10 +269,10 @@ def compiled_search(t: Tables, rows: Rows, plan: Plan, ledger: Ledger, bt: Batch
         members = on[np.lexsort((reloc[on], plan.site[on]))]
         starts = np.searchsorted(plan.site[members], np.arange(t.cap.shape[0] + 1)).astype(np.int64)
         made = 0
-        for a in range(0, len(order), _CHUNK):
+        for a in range(0, len(order), _CHAIN_CHUNK):
             if stop():
                 break
-            made += chain_rows(order[a:a + _CHUNK], members, starts, _WIDTHS[level][0], _WIDTHS[level][1], *tail)
+            made += chain_rows(order[a:a + _CHAIN_CHUNK], members, starts, _WIDTHS[level][0], _WIDTHS[level][1], *tail)
         chains += made
         level = level if made else level + 1
     return moves, chains

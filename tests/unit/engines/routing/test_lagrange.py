@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microfactory.engines.routing import (
-    RoutingLine, RoutingParams, RoutingProblem, RoutingSite, explain, generate, route_batch,
+    RoutingLine,
+    RoutingParams,
+    RoutingProblem,
+    RoutingSite,
+    explain,
+    generate,
+    route_batch,
 )
 from microfactory.engines.routing.batch import group_ids
 from microfactory.engines.routing.capacity import cumulative_capacity
@@ -118,7 +124,14 @@ def test_compiled_ascent_kernels_match_numpy_reference(seed: int) -> None:
     """The compiled day tables, candidate step and full bound (with the candidate refresh) give the
     numpy reference's values, usage and candidate sets at random prices."""
     from microfactory.engines.routing import lagrange as lg
-    from microfactory.engines.routing.kernels import day_tables_c, full_c, step_c
+    from microfactory.engines.routing.kernels import (
+        day_tables_c,
+        day_tables_p,
+        full_c,
+        full_p,
+        step_c,
+        step_p,
+    )
 
     pb = generate(12, 300, 0.9, seed=seed)
     t = build_tables(pb, LARGE)
@@ -128,6 +141,8 @@ def test_compiled_ascent_kernels_match_numpy_reference(seed: int) -> None:
     w, wd = lg.day_tables(prices, minutes, late)
     w_c, wd_c = day_tables_c(np.ascontiguousarray(prices), minutes, late)
     assert np.allclose(w, w_c) and (wd == wd_c).all()
+    w_p, wd_p = day_tables_p(np.ascontiguousarray(prices), minutes, late)
+    assert np.allclose(w, w_p) and (wd == wd_p).all()
     static = lg.static_options(t, type_of)
     assert static is not None
     cand = lg._candidates(t, 4)
@@ -137,12 +152,18 @@ def test_compiled_ascent_kernels_match_numpy_reference(seed: int) -> None:
     total = step_c(o.site, o.fixed, o.flat, w, wd, t.minutes, t.unassigned_cost, use)
     assert total == pytest.approx(float(val.sum()), rel=1e-12)
     assert np.allclose(np.cumsum(use, axis=2), lg.usage(t, site, day))
+    use_p = np.zeros_like(t.cap)
+    assert step_p(o.site, o.fixed, o.flat, w, wd, t.minutes, t.unassigned_cost, use_p) == pytest.approx(total)
+    assert np.allclose(use_p, use)
     stale = np.argsort(np.where(np.isfinite(t.cost), -t.cost, -1e18), axis=1)[:, :4]  # dearest sites first
     stale[::2] = cand[::2]
     bound, best = lg.full_bound(t, prices, type_of, w, 4, static, stale)
     o = lg._subset(t, type_of, stale, static)
     cand_c, fixed_c, flat_c = stale.copy(), o.fixed.copy(), o.flat.copy()
+    cand_p, fixed_p, flat_p = stale.copy(), o.fixed.copy(), o.flat.copy()
     lines = full_c(static.fixed, static.flat, w, t.unassigned_cost, cand_c, fixed_c, flat_c, True)
+    assert full_p(static.fixed, static.flat, w, t.unassigned_cost, cand_p, fixed_p, flat_p, True) == pytest.approx(lines)
+    assert (cand_p == cand_c).all() and (fixed_p == fixed_c).all() and (flat_p == flat_c).all()
     inc = np.diff(cumulative_capacity(t), axis=2, prepend=0.0)
     assert lines - float((prices * inc).sum()) == pytest.approx(bound, rel=1e-12)
     wr = w.ravel()
