@@ -14,6 +14,17 @@ from sqlalchemy import Connection, Select, and_, case, func, select
 from microfactory.adapters.db import tables as t
 
 
+def _orders_in(query: Select[Any], start: datetime | None, end: datetime | None, brand: str | None) -> Select[Any]:
+    """``query`` limited to orders created in ``[start, end)`` (of one brand)."""
+    if start is not None:
+        query = query.where(t.orders.c.created_at >= start)
+    if end is not None:
+        query = query.where(t.orders.c.created_at < end)
+    if brand is not None:
+        query = query.where(t.orders.c.brand_id == brand)
+    return query
+
+
 class EconomicsRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -25,26 +36,13 @@ class EconomicsRepository:
                  .select_from(t.orders.outerjoin(t.order_lines, t.order_lines.c.order_id == t.orders.c.id))
                  .group_by(t.orders.c.id, t.orders.c.brand_id, t.orders.c.created_at, t.orders.c.due)
                  .order_by(t.orders.c.created_at, t.orders.c.id))
-        if start is not None:
-            query = query.where(t.orders.c.created_at >= start)
-        if end is not None:
-            query = query.where(t.orders.c.created_at < end)
-        if brand is not None:
-            query = query.where(t.orders.c.brand_id == brand)
         return [{"id": r.id, "brand": r.brand_id, "created": r.created_at, "due": r.due, "items": int(r.items)}
-                for r in self.conn.execute(query)]
+                for r in self.conn.execute(_orders_in(query, start, end, brand))]
 
     def order_ids(self, start: datetime | None, end: datetime | None, brand: str | None) -> Select[Any]:
         """The ids :meth:`orders` returns, as a query: the per-order queries below take it in place of
         a list, so the database joins once instead of the client sending the ids in chunks."""
-        query = select(t.orders.c.id)
-        if start is not None:
-            query = query.where(t.orders.c.created_at >= start)
-        if end is not None:
-            query = query.where(t.orders.c.created_at < end)
-        if brand is not None:
-            query = query.where(t.orders.c.brand_id == brand)
-        return query
+        return _orders_in(select(t.orders.c.id), start, end, brand)
 
     def _per_order(self, query: Any, ids: list[str] | Select[Any]) -> list[Any]:
         if isinstance(ids, Select):
