@@ -20,6 +20,7 @@ evaluation every few steps); the bound reported is always the full one over ever
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +30,12 @@ from numpy.typing import NDArray
 from microfactory.engines.routing.capacity import cumulative_capacity
 from microfactory.engines.routing.kernels import day_tables_p, full_p, step_p
 from microfactory.engines.routing.tables import Tables
+
+#: One parallel kernel call at a time per process. Numba's OpenMP and TBB layers allow calls from
+#: several threads at once, but its fallback layer (workqueue, where neither is installed) aborts
+#: on them; two routings in one service process (API threads) then interleave call by call. Each
+#: call takes milliseconds and uses every core, so nothing is lost where the layer is thread-safe.
+PARALLEL_CALLS = threading.Lock()
 
 _CHUNK = 4096
 #: Polyak target: this share of |best value| above the best value (plus the mean option cost).
@@ -242,7 +249,8 @@ class _Steps:
     def tables(self, prices: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         if self.static is None:
             return day_tables(prices, self.minutes, self.late)
-        return day_tables_p(np.ascontiguousarray(prices), self.minutes, self.late)
+        with PARALLEL_CALLS:
+            return day_tables_p(np.ascontiguousarray(prices), self.minutes, self.late)
 
     def full(self, prices: NDArray[np.float64], w: NDArray[np.float64], refresh: bool) -> float:
         """L at ``prices`` over every allowed site; with ``refresh`` the candidates are re-ranked."""
@@ -253,7 +261,8 @@ class _Steps:
             if refresh:
                 self.cand, self.o = cand, _subset(t, self.type_of, cand, None)
             return bound
-        lines = full_p(st.fixed, st.flat, w, t.unassigned_cost, self.cand, self.o.fixed, self.o.flat, refresh)
+        with PARALLEL_CALLS:
+            lines = full_p(st.fixed, st.flat, w, t.unassigned_cost, self.cand, self.o.fixed, self.o.flat, refresh)
         return lines - float((prices * self.inc).sum())
 
     def step(self, prices: NDArray[np.float64], w: NDArray[np.float64], wd: NDArray[np.int64]
@@ -263,7 +272,8 @@ class _Steps:
         if self.static is None:
             site, day, val = choose(self.o, w, wd, t.unassigned_cost)
             return float(val.sum() - (prices * self.inc).sum()), usage(t, site, day)
-        lines = step_p(self.o.site, self.o.fixed, self.o.flat, w, wd, t.minutes, t.unassigned_cost, self.use)
+        with PARALLEL_CALLS:
+            lines = step_p(self.o.site, self.o.fixed, self.o.flat, w, wd, t.minutes, t.unassigned_cost, self.use)
         return lines - float((prices * self.inc).sum()), np.cumsum(self.use, axis=2)
 
 
