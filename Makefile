@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m microfactory.warm   # numba builds its kernels once, into its on-disk cache
 	touch $(STAMP)
 
 install: $(STAMP)
