@@ -154,6 +154,16 @@ def _book(ucum: NDArray[np.float64], minutes: NDArray[np.float64], r: int, s: in
 
 
 @njit(cache=True, nogil=True)
+def _room(slack: NDArray[np.float64], minutes: NDArray[np.float64], r: int, s: int,
+          d: int) -> bool:  # pragma: no cover - compiled
+    """Row r's minutes fit in site s's slack from day d on, every process."""
+    for p in range(minutes.shape[1]):
+        if slack[s, p, d] < minutes[r, p] - 1e-7:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
 def _short(units: float, min_batch: float, cost: float) -> float:  # pragma: no cover - compiled
     return max(min_batch - units, 0.0) * cost if units > 1e-9 else 0.0
 
@@ -178,7 +188,7 @@ def _best(r: int, limit: float, priced_short: bool, slack: NDArray[np.float64], 
           ) -> tuple[int, int, float]:  # pragma: no cover - compiled
     """``rounding.best_option`` without materials: row r's cheapest (site, day, money) with room
     whose money (+ the shortfall it adds, with ``priced_short``) is below ``limit``; site -1: none."""
-    s_count, p_count, h = slack.shape
+    s_count, _, h = slack.shape
     k, q = key[r], qty[r]
     best_rank = np.inf
     best_s, best_d, best_money = -1, -1, 0.0
@@ -203,12 +213,7 @@ def _best(r: int, limit: float, priced_short: bool, slack: NDArray[np.float64], 
             money = c + late_cost * count[r] * lv
             if not money + add < limit or money + add >= best_rank:
                 break
-            fits = True
-            for p in range(p_count):
-                if slack[s, p, d] < minutes[r, p] - 1e-7:
-                    fits = False
-                    break
-            if fits:
+            if _room(slack, minutes, r, s, d):
                 best_rank, best_s, best_d, best_money = money + add, s, d, money
                 break
     return best_s, best_d, best_money
@@ -292,12 +297,7 @@ def chain_rows(order: NDArray[np.int64], members: NDArray[np.int64], starts: NDA
                 money = c + late_cost * count[r] * lv
                 if not money < cur[r] - 1e-6 or (n_opt == targets and money >= opt_c[n_opt - 1]):
                     break
-                fits = True
-                for p in range(p_count):
-                    if slack[s, p, d] < minutes[r, p] - 1e-7:
-                        fits = False
-                        break
-                if fits:
+                if _room(slack, minutes, r, s, d):
                     break   # a plain move would do: left to the moves
                 pos = n_opt if n_opt < targets else targets - 1
                 if n_opt < targets:
@@ -338,12 +338,7 @@ def chain_rows(order: NDArray[np.int64], members: NDArray[np.int64], starts: NDA
                 _book(ucum, minutes, b, s, db, -1.0)
                 _site_slack(ccum, ucum, slack, s)
                 short = short_r + _shift(units, min_batch, short_cost, s, kb, -qb)
-                fits = True
-                for p in range(p_count):
-                    if slack[s, p, d] < minutes[r, p] - 1e-7:
-                        fits = False
-                        break
-                if fits:
+                if _room(slack, minutes, r, s, d):
                     _book(ucum, minutes, r, s, d, 1.0)
                     _site_slack(ccum, ucum, slack, s)
                     short += _shift(units, min_batch, short_cost, s, kr, qr)
