@@ -61,8 +61,9 @@ def _meta_view(meta: dict[str, Any]) -> dict[str, Any]:
         | {"summary": meta["summary"]}
 
 
-def schedule_view(uow: Any, site_id: str) -> dict[str, Any]:
-    """Plan meta, work orders (operation, resource, unit, worker, start, end) per batch, Gantt data."""
+def schedule_view(uow: Any, site_id: str, svg: bool = False) -> dict[str, Any]:
+    """Plan meta, work orders (operation, resource, unit, worker, start, end) per batch, Gantt data
+    (and with ``svg`` the Gantt chart, from the same stored plan)."""
     meta, problem, schedule, origin, batches = stored_plan(uow, site_id)
     due = {b.id: b.due for b in problem.batches}
     ops = [{"batch": o.batch_id, "lot": batches[o.batch_id].lot, "op": o.op_index, "process": o.process,
@@ -77,8 +78,11 @@ def schedule_view(uow: Any, site_id: str) -> dict[str, Any]:
                      "planned_end": to_datetime(origin, end).isoformat(), "late_minutes": max(0, end - due[bid]),
                      "lines": [{"line_id": x.line_id, "order_id": x.order_id, "quantity": x.quantity}
                                for x in b.lines]})
-    return {"plan": _meta_view(meta), "work_orders": ops, "batches": rows,
-            "gantt": {**gantt_data(problem, schedule), "origin": origin.isoformat()}}
+    out = {"plan": _meta_view(meta), "work_orders": ops, "batches": rows,
+           "gantt": {**gantt_data(problem, schedule), "origin": origin.isoformat()}}
+    if svg:
+        out["svg"] = gantt_svg(problem, schedule, origin=origin)
+    return out
 
 
 def schedule_svg(uow: Any, site_id: str) -> str:

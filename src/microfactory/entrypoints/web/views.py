@@ -164,11 +164,11 @@ def site_page(uow: Any, p: Principal, site_id: str, now: datetime, days: int = 7
     gantt, plan, work_day = None, None, None
     work: list[dict[str, Any]] = []
     if site.resources:
-        from microfactory.services.planning_views import schedule_svg, schedule_view
+        from microfactory.services.planning_views import schedule_view
 
         try:
-            sched = schedule_view(uow, site_id)
-            plan, gantt = sched["plan"], schedule_svg(uow, site_id)
+            sched = schedule_view(uow, site_id, svg=True)  # the stored plan is read once
+            plan, gantt = sched["plan"], sched["svg"]
             work_day, work = first_work_day(sched["work_orders"], now)
         except NotFound:  # the site has no plan yet: the page shows capacity only
             plan, gantt = None, None
