@@ -157,3 +157,25 @@ def test_capacity_check_refuses_over_booking(loaded: Container) -> None:
         with pytest.raises(CapacityExceeded):
             uow.routing.check(["mf-neukoelln"])
     assert busy["capacity_min"] >= busy["reserved_min"] and busy["free_min"] >= 0
+
+
+def test_overview_booked_shares_match_each_sites_capacity_view(loaded: Container) -> None:
+    """The overview reads every site's bookings in one query; its busiest-process shares are the
+    ones each site's own capacity view gives, and brands see none (they sum every brand's work)."""
+    from microfactory.domain.access import Principal, Role
+    from microfactory.entrypoints.web.views import booked
+
+    _route(loaded, policy="greedy")
+    with loaded.uow(readonly=True) as uow:
+        rows = booked(uow, Principal(Role.ADMIN, "admin"), NOW.date())
+        expected = {}
+        for r in rows:
+            cap: dict[str, float] = defaultdict(float)
+            res: dict[str, float] = defaultdict(float)
+            for item in capacity_view(uow, r["site"], NOW.date(), 7)["items"]:
+                cap[item["process"]] += item["capacity_min"]
+                res[item["process"]] += item["reserved_min"]
+            expected[r["site"]] = max(res[q] / c for q, c in cap.items() if c > 0)
+        assert booked(uow, Principal(Role.BRAND, "spree", brand="spree"), NOW.date()) == []
+    assert any(r["share"] > 0 for r in rows)
+    assert {r["site"]: r["share"] for r in rows} == pytest.approx(expected)

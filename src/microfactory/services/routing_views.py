@@ -51,19 +51,27 @@ def capacity_view(uow: Any, site_id: str, first: date, days: int) -> dict[str, A
         raise InvalidInput("days must be between 1 and 366", field="days")
     site = uow.network.get_site(site_id)
     last = first + timedelta(days=days - 1)
-    stored = {(r["process"], r["day"]): r for r in uow.routing.capacity_rows(site_id, first, last)}
+    stored = {(site_id, r["process"], r["day"]): (r["capacity_min"], r["reserved_min"])
+              for r in uow.routing.capacity_rows(site_id, first, last)}
+    return {"site_id": site_id, "status": site.status.value, "from": first.isoformat(), "days": days,
+            "items": capacity_items(site, first, days, stored), "next_cursor": None}
+
+
+def capacity_items(site: Any, first: date, days: int,
+                   stored: dict[tuple[str, str, date], tuple[float, float]]) -> list[dict[str, Any]]:
+    """Per day and process of ``site``: capacity, reserved, free minutes and utilisation. ``stored``
+    holds (capacity, reserved) per (site, process, day) where routing filled the table (any sites)."""
     items = []
     for k in range(days):
         day = first + timedelta(days=k)
         for p in sorted(site.processes):
-            row = stored.get((p, day))
-            cap = row["capacity_min"] if row else site.process_minutes(p, day)
-            res = row["reserved_min"] if row else 0.0
+            row = stored.get((site.id, p, day))
+            cap = row[0] if row else site.process_minutes(p, day)
+            res = row[1] if row else 0.0
             items.append({"day": day.isoformat(), "process": p, "capacity_min": round(cap, 3),
                           "reserved_min": round(res, 3), "free_min": round(max(0.0, cap - res), 3),
                           "utilisation": round(res / cap, 4) if cap > 0 else None})
-    return {"site_id": site_id, "status": site.status.value, "from": first.isoformat(), "days": days,
-            "items": items, "next_cursor": None}
+    return items
 
 
 def run_view(uow: Any, run_id: str) -> dict[str, Any]:
@@ -71,4 +79,4 @@ def run_view(uow: Any, run_id: str) -> dict[str, Any]:
     return dict(uow.routing.get_run(run_id))
 
 
-__all__ = ["assignment_view", "capacity_view", "explain_line", "run_view"]
+__all__ = ["assignment_view", "capacity_items", "capacity_view", "explain_line", "run_view"]

@@ -36,17 +36,18 @@ def status_counts(uow: Any, p: Principal) -> dict[str, int]:
 def booked(uow: Any, p: Principal, today: date, days: int = 7) -> list[dict[str, Any]]:
     """Per microfactory in the caller's scope: the share of its busiest process's minutes already
     booked by routing over the next ``days`` days. Not for brands (it sums every brand's work)."""
-    from microfactory.services.routing_views import capacity_view
+    from microfactory.services.routing_views import capacity_items
 
     if p.role is Role.BRAND:
         return []
+    sites = [s for s in uow.network.load().sites
+             if s.kind is SiteKind.MICROFACTORY and (p.site is None or s.id == p.site)]
+    stored = uow.demand.capacity_rows([s.id for s in sites], today, today + timedelta(days=days - 1)) if sites else {}
     out = []
-    for s in uow.network.load().sites:
-        if s.kind is not SiteKind.MICROFACTORY or (p.site is not None and s.id != p.site):
-            continue
+    for s in sites:
         cap: dict[str, float] = {}
         res: dict[str, float] = {}
-        for r in capacity_view(uow, s.id, today, days)["items"]:
+        for r in capacity_items(s, today, days, stored):
             cap[r["process"]] = cap.get(r["process"], 0.0) + r["capacity_min"]
             res[r["process"]] = res.get(r["process"], 0.0) + r["reserved_min"]
         shares = {q: res[q] / c for q, c in cap.items() if c > 0}
