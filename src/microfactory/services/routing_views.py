@@ -51,8 +51,7 @@ def capacity_view(uow: Any, site_id: str, first: date, days: int) -> dict[str, A
         raise InvalidInput("days must be between 1 and 366", field="days")
     site = uow.network.get_site(site_id)
     last = first + timedelta(days=days - 1)
-    stored = {(site_id, r["process"], r["day"]): (r["capacity_min"], r["reserved_min"])
-              for r in uow.routing.capacity_rows(site_id, first, last)}
+    stored = uow.demand.capacity_rows([site_id], first, last)
     return {"site_id": site_id, "status": site.status.value, "from": first.isoformat(), "days": days,
             "items": capacity_items(site, first, days, stored), "next_cursor": None}
 

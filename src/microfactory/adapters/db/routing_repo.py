@@ -148,13 +148,6 @@ class RoutingRepository:
                                    f"of {row.capacity_min:.1f} minutes", field="capacity",
                                    details={"site_id": row.site_id, "process": row.process, "day": row.day.isoformat()})
 
-    def capacity_rows(self, site_id: str, first: date, last: date) -> list[dict[str, Any]]:
-        c = t.capacity
-        q = (select(c).where(c.c.site_id == site_id, c.c.day >= first, c.c.day <= last)
-             .order_by(c.c.day, c.c.process))
-        return [{"process": r.process, "day": r.day, "capacity_min": r.capacity_min, "reserved_min": r.reserved_min}
-                for r in self.conn.execute(q)]
-
     def line_reservations(self, line_id: str) -> list[dict[str, Any]]:
         cr = t.capacity_reservations
         q = select(cr).where(cr.c.line_id == line_id).order_by(cr.c.process, cr.c.day)
